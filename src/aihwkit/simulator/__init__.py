@@ -1,0 +1,1 @@
+"""Simulator: configurations, engine and tiles."""

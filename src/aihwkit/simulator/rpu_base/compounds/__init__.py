@@ -1,0 +1,1 @@
+"""Compound device engines (unit cells, transfer, mixed precision)."""

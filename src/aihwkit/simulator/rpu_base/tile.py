@@ -1,0 +1,128 @@
+"""Tile engines: a device engine plus (for IO-managed configs) the forward/backward periphery.
+
+``RPUSimple`` (floating point configs) computes exact products; ``RPUPulsed`` (every
+IO-managed config) sends them through :class:`IOManager`. Both delegate the update to the
+device engine built from ``rpu_config.device``.
+"""
+
+from collections import OrderedDict
+from typing import Any, Dict, List
+
+import torch
+
+from aihwkit.simulator.parameters.helpers import check_known_attributes
+from aihwkit.simulator.rpu_base.base import EngineBase
+from aihwkit.simulator.rpu_base.devices.base import DeviceEngine
+from aihwkit.simulator.rpu_base.periphery import IOManager
+from aihwkit.simulator.rpu_base.registry import lookup
+from aihwkit.simulator.rpu_base.rng import TileRNG
+
+DEFAULT_LEARNING_RATE = 0.1
+
+
+def build_device(device_config: Any, d_size: int, x_size: int, *, device: torch.device,
+                 dtype: torch.dtype, rng: TileRNG, **kwargs: Any) -> DeviceEngine:
+    """Build the device engine registered for ``device_config`` (or a base class of it)."""
+    engine_class = lookup(device_config)
+    return engine_class(device_config, d_size, x_size, device=device, dtype=dtype, rng=rng,
+                        **kwargs)
+
+
+class RPUSimple(EngineBase):
+    """Exact floating point tile engine.
+
+    Shape: weights ``[d_size, x_size]``; forward ``[B, x_size] -> [B, d_size]``; backward
+    ``[B, d_size] -> [B, x_size]``.
+    """
+
+    kind = "RPUSimple"
+
+    def __init__(self, rpu_config: Any, d_size: int, x_size: int, *, device: torch.device,
+                 dtype: torch.dtype, rng: TileRNG) -> None:
+        check_known_attributes(rpu_config)
+        self.d_size = d_size
+        self.x_size = x_size
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.rng = rng
+        self.learning_rate = DEFAULT_LEARNING_RATE
+        self.device_engine = build_device(rpu_config.device, d_size, x_size, device=device,
+                                          dtype=dtype, rng=rng)
+        self._build_periphery(rpu_config)
+
+    def _build_periphery(self, rpu_config: Any) -> None:
+        """Exact products: nothing to build."""
+
+    # ---------------------------------------------------------------- products
+    def forward(self, x: torch.Tensor, is_test: bool = False) -> torch.Tensor:
+        """``y = W x`` for each row of ``x``."""
+        return x @ self.device_engine.get_weights().t()
+
+    def backward(self, d: torch.Tensor) -> torch.Tensor:
+        """``z = W^T d`` for each row of ``d``."""
+        return d @ self.device_engine.get_weights()
+
+    def update(self, x: torch.Tensor, d: torch.Tensor) -> None:
+        """``W <- W - lr * d^T x`` as the device model does it (nothing if lr is 0)."""
+        if self.learning_rate == 0.0:
+            return
+        self.device_engine.update(x, d, self.learning_rate, None)
+
+    # ---------------------------------------------------------------- weights
+    def get_weights(self) -> torch.Tensor:
+        """Visible weights ``[d_size, x_size]`` (a copy)."""
+        return self.device_engine.get_weights().detach().clone()
+
+    def set_weights(self, weights: torch.Tensor) -> None:
+        """Set weights ``[d_size, x_size]`` through the device's rules."""
+        self.device_engine.set_weights(weights)
+
+    def get_hidden_parameters(self) -> "OrderedDict[str, torch.Tensor]":
+        """Hidden parameters of the device engine."""
+        return self.device_engine.get_hidden_parameters()
+
+    def get_hidden_parameter_names(self) -> List[str]:
+        """Names of the hidden parameters."""
+        return self.device_engine.hidden_parameter_names()
+
+    def set_hidden_parameters(self, params: Dict[str, torch.Tensor]) -> None:
+        """Write hidden parameters (names and order must match)."""
+        self.device_engine.set_hidden_parameters(params)
+
+    def brief_info(self) -> str:
+        """``RPUSimple<float>(d,x)`` style summary."""
+        return f"{self.kind}<{_dtype_name(self.dtype)}>({self.d_size},{self.x_size})"
+
+
+class RPUPulsed(RPUSimple):
+    """IO-managed tile engine: products go through the forward/backward periphery and the
+    update through the device model with the config's :class:`UpdateParameters`."""
+
+    kind = "RPUPulsed"
+
+    def _build_periphery(self, rpu_config: Any) -> None:
+        self.update_parameters = rpu_config.update
+        self.fwd = IOManager(rpu_config.forward, self.d_size, self.x_size, is_backward=False,
+                             device=self.device, dtype=self.dtype, rng=self.rng)
+        self.bwd = IOManager(rpu_config.backward, self.x_size, self.d_size, is_backward=True,
+                             device=self.device, dtype=self.dtype, rng=self.rng)
+
+    def forward(self, x: torch.Tensor, is_test: bool = False) -> torch.Tensor:
+        return self.fwd.mvm(self.device_engine.get_weights(), x, is_test)
+
+    def backward(self, d: torch.Tensor) -> torch.Tensor:
+        return self.bwd.mvm(self.device_engine.get_weights().t(), d, False)
+
+    def update(self, x: torch.Tensor, d: torch.Tensor) -> None:
+        if self.learning_rate == 0.0:
+            return
+        self.device_engine.update(x, d, self.learning_rate, self.update_parameters)
+
+    def brief_info(self) -> str:
+        return (f"{self.kind}<{_dtype_name(self.dtype)}>[{self.device_engine.brief_name}]"
+                f"({self.d_size},{self.x_size})")
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return {torch.float32: "float", torch.float64: "double", torch.float16: "half"}.get(
+        dtype, str(dtype))
