@@ -36,17 +36,27 @@ def lazy_class(path: str, **kwargs: Any) -> Any:
 
 
 def resolve_lazy_fields(obj: Any) -> None:
-    """Replace ``None`` in every :func:`lazy_class` field of ``obj`` by its class."""
+    """Replace ``None`` in every :func:`lazy_class` field of ``obj`` by its class.
+
+    A class that this version does not provide stays ``None``; building a tile from such
+    a config raises :class:`ConfigError` then.
+    """
     for fld in fields(obj):
         path = fld.metadata.get("lazy_default")
         if path is not None and getattr(obj, fld.name) is None:
-            setattr(obj, fld.name, resolve_path(path))
+            try:
+                setattr(obj, fld.name, resolve_path(path))
+            except (ImportError, AttributeError):
+                continue
 
 
 def _is_hidden(obj: Any, fld: Any, value: Any) -> bool:
     """Whether a field is left out of the compact print of ``obj``."""
     if "lazy_default" in fld.metadata:
-        return value is None or value is resolve_path(fld.metadata["lazy_default"])
+        try:
+            return value is None or value is resolve_path(fld.metadata["lazy_default"])
+        except (ImportError, AttributeError):
+            return False
     if getattr(obj, "is_perfect", False) and fld.name != "is_perfect":
         return True
     if "hide_if" in fld.metadata and _equal(fld.metadata["hide_if"], value):

@@ -7,7 +7,7 @@ hands it each mini-batch for the update.
 """
 
 from collections import OrderedDict
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
@@ -55,9 +55,18 @@ class DeviceEngine(EngineBase):
         self.weights = weights.to(device=self.device, dtype=self.dtype).clone()
 
     # ---------------------------------------------------------------- update
-    def update(self, x: torch.Tensor, d: torch.Tensor, lr: float, up: Any) -> None:
-        """Apply ``W <- W - lr * d^T x`` for a batch (``x``: ``[B, x_size]``,
-        ``d``: ``[B, d_size]``) the way the device model does it."""
+    def update(self, x: torch.Tensor, d: torch.Tensor, lr: float, up: Any,
+               granularity: Optional[float] = None) -> None:
+        """Apply ``W <- W - lr * d^T x`` for a batch the way the device model does it.
+
+        Args:
+            x: inputs ``[B, x_size]``.
+            d: errors ``[B, d_size]``.
+            lr: learning rate (positive: gradient descent); 0 means no change.
+            up: the :class:`UpdateParameters` (``None`` for floating point tiles).
+            granularity: weight change per pulse used to size the pulse trains; ``None``
+                uses :meth:`granularity` (compounds pass their own).
+        """
         raise NotImplementedError
 
     def granularity(self) -> float:

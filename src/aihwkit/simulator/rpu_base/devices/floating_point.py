@@ -1,6 +1,6 @@
 """Floating point device: exact update, optional decay, diffusion and simple drift."""
 
-from typing import Any
+from typing import Any, Optional
 
 import torch
 
@@ -28,7 +28,8 @@ class FloatingPointEngine(DeviceEngine):
                     "0.0 (drift of floating point devices is not simulated by this version)")
         super().__init__(config, d_size, x_size, **kwargs)
 
-    def update(self, x: torch.Tensor, d: torch.Tensor, lr: float, up: Any) -> None:
+    def update(self, x: torch.Tensor, d: torch.Tensor, lr: float, up: Any,
+               granularity: Optional[float] = None) -> None:
         exact_update(self.weights, x, d, lr)
 
     def decay_weights(self, alpha: float = 1.0) -> None:
