@@ -1,0 +1,397 @@
+"""Digital periphery of a tile: bias, mapping scales, learned output scales, the data
+path of forward/backward/update, the weights API and device operations."""
+
+from typing import Any, Optional, Tuple, Union
+
+import torch
+from torch import Tensor
+from torch.nn import Parameter
+
+from aihwkit.exceptions import ArgumentError, ConfigError, TileError
+from aihwkit.simulator.parameters.mapping import MappingParameter
+from aihwkit.simulator.tiles.base import TileModuleBase
+from aihwkit.simulator.tiles.functions import AnalogFunction
+
+_FLOAT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+class TileWithPeriphery(TileModuleBase):
+    """A tile with digital bias, weight scaling and the autograd data path."""
+
+    handle_output_bound = True
+
+    def __init__(self, out_size: int, in_size: int, rpu_config: Any, bias: bool = False,
+                 in_trans: bool = False, out_trans: bool = False) -> None:
+        super().__init__(out_size, in_size, rpu_config, bias, in_trans, out_trans)
+        mapping = self.mapping
+        dtype = self.get_dtype()
+        self.bias = Parameter(torch.zeros(out_size, dtype=dtype)) if self.digital_bias else None
+        self.out_scaling_alpha: Optional[Parameter] = None
+        if mapping.learn_out_scaling:
+            shape = out_size if mapping.out_scaling_columnwise else 1
+            self.out_scaling_alpha = Parameter(torch.ones(shape, dtype=dtype))
+        scales = None
+        if mapping.weight_scaling_omega > 0 and not mapping.weight_scaling_columnwise:
+            scales = torch.ones(1, dtype=dtype)
+        self.register_buffer("mapping_scales", scales)
+        self.mapping_lr_scale = 1.0
+
+    def _check_config(self) -> None:
+        super()._check_config()
+        pre_post = getattr(self.rpu_config, "pre_post", None)
+        if pre_post is not None and pre_post.input_range.enable:
+            raise ConfigError("InputRangeParameter.enable = True is not supported by "
+                              f"{type(self).__name__} in this version")
+
+    @property
+    def mapping(self) -> MappingParameter:
+        """The config's mapping parameters (defaults if the config has none)."""
+        return getattr(self.rpu_config, "mapping", MappingParameter())
+
+    # ------------------------------------------------------------------ input checks
+    def _check_tensor(self, name: str, value: Any, size: int, trans: bool) -> Tensor:
+        if not isinstance(value, Tensor):
+            raise ArgumentError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        if value.dtype not in _FLOAT_TYPES:
+            raise TileError(f"{name} must be a floating point tensor, got {value.dtype}")
+        if value.dtype != self.get_dtype():
+            raise TileError(f"{name} has dtype {value.dtype} but the tile computes in "
+                            f"{self.get_dtype()}: convert it or set runtime.data_type")
+        if value.device != self.device:
+            raise TileError(f"{name} is on {value.device} but the tile is on {self.device}")
+        if value.dim() == 0:
+            raise TileError(f"{name} must have at least one dimension")
+        features = value.shape[0] if trans else value.shape[-1]
+        if features != size:
+            where = "first" if trans else "last"
+            raise TileError(f"{name} has size {features} in its {where} dimension, "
+                            f"expected {size} (shape {tuple(value.shape)})")
+        return value
+
+    def _to_rows(self, value: Tensor, trans: bool) -> Tuple[Tensor, Tuple[int, ...]]:
+        """Flatten to ``[B, features]``; also return the original shape."""
+        if trans:
+            value = value.movedim(0, -1)
+        shape = tuple(value.shape)
+        return value.reshape(-1, shape[-1]), shape
+
+    def _from_rows(self, rows: Tensor, shape: Tuple[int, ...], trans: bool) -> Tensor:
+        out = rows.reshape(*shape[:-1], rows.shape[-1])
+        return out.movedim(-1, 0) if trans else out
+
+    def _with_bias_column(self, rows: Tensor) -> Tensor:
+        if not self.analog_bias:
+            return rows
+        return torch.cat([rows, torch.ones_like(rows[:, :1])], dim=1)
+
+    # ------------------------------------------------------------------ data path
+    def forward(self, x: Tensor) -> Tensor:  # pylint: disable=arguments-differ
+        """Analog MVM with digital periphery.
+
+        Shape: ``x`` ``[..., in_size]`` (``[in_size, ...]`` with ``in_trans``); returns
+        ``[..., out_size]`` (``[out_size, ...]`` with ``out_trans``).
+        """
+        self._check_tensor("x", x, self.in_size, self.in_trans)
+        out = AnalogFunction.apply(self.analog_ctx, self, x, self._shared_weights(),
+                                   not self.training)
+        out = self.apply_out_scaling(out)
+        if self.bias is not None:
+            out = out + self._view_out(self.bias, out)
+        return out
+
+    def _shared_weights(self) -> Optional[Tensor]:
+        """Weights handed to autograd when torch updates them (inference tiles)."""
+        return None
+
+    def _view_out(self, vec: Tensor, out: Tensor) -> Tensor:
+        if self.out_trans:
+            return vec.view(-1, *([1] * (out.dim() - 1)))
+        return vec
+
+    def joint_forward(self, x: Tensor, is_test: bool = False) -> Tuple[Tensor, Optional[Tensor]]:
+        """Engine forward with mapping scales; returns the output and the saturation mask
+        used by the backward pass (``None`` when outputs are unbounded)."""
+        rows, shape = self._to_rows(x, self.in_trans)
+        rows = self._with_bias_column(rows)
+        y = self.tile.forward(rows, is_test)
+        mask = self._output_bound_mask(y)
+        if self.mapping_scales is not None:
+            y = y * self.mapping_scales
+        return self._from_rows(y, shape, self.out_trans), mask
+
+    def _output_bound_mask(self, y: Tensor) -> Optional[Tensor]:
+        forward = getattr(self.rpu_config, "forward", None)
+        if not self.handle_output_bound or forward is None or forward.is_perfect:
+            return None
+        if forward.out_bound <= 0:
+            return None
+        return y.abs() >= forward.out_scale * forward.out_bound * 0.999
+
+    def backward(self, d: Tensor, mask: Optional[Tensor] = None) -> Tensor:
+        """Engine backward ``W^T d`` for the output gradient ``d`` (same layout as the
+        forward output); returns the input gradient."""
+        rows, shape = self._to_rows(d, self.out_trans)
+        if self.mapping_scales is not None:
+            rows = rows * self.mapping_scales
+        if mask is not None:
+            rows = rows.masked_fill(mask, 0.0)
+        z = self.tile.backward(rows)
+        if self.analog_bias:
+            z = z[:, :-1]
+        return self._from_rows(z, shape, self.in_trans)
+
+    def update(self, x: Tensor, d: Tensor) -> None:
+        """Analog update ``W <- W - lr * d^T x`` with the tile learning rate.
+
+        Shape: ``x`` ``[..., in_size]``, ``d`` ``[..., out_size]`` with equal batch size.
+        """
+        self._check_tensor("x", x, self.in_size, self.in_trans)
+        self._check_tensor("d", d, self.out_size, self.out_trans)
+        x_rows, _ = self._to_rows(x, self.in_trans)
+        d_rows, _ = self._to_rows(d, self.out_trans)
+        if x_rows.shape[0] != d_rows.shape[0]:
+            raise TileError(f"x and d disagree in batch size: {x_rows.shape[0]} vs "
+                            f"{d_rows.shape[0]}")
+        scale = self.mapping_lr_scale
+        if self.mapping_scales is not None:
+            d_rows = d_rows / (self.mapping_scales * scale)
+        elif scale != 1.0:
+            d_rows = d_rows / scale
+        self.tile.update(self._with_bias_column(x_rows).contiguous(), d_rows.contiguous())
+
+    def weight_gradient(self, x: Tensor, d: Tensor) -> Tensor:
+        """Gradient ``d^T x`` of the engine weights ``[d_size, x_size]``."""
+        x_rows, _ = self._to_rows(x, self.in_trans)
+        d_rows, _ = self._to_rows(d, self.out_trans)
+        if self.mapping_scales is not None:
+            d_rows = d_rows * self.mapping_scales
+        return d_rows.t() @ self._with_bias_column(x_rows)
+
+    # ------------------------------------------------------------------ scales
+    def apply_out_scaling(self, values: Tensor, tensor_view: Optional[Tuple[int, ...]] = None
+                          ) -> Tensor:
+        """Multiply by the learned output scales (if any)."""
+        if self.out_scaling_alpha is None:
+            return values
+        if tensor_view is not None:
+            return values * self.out_scaling_alpha.view(*tensor_view)
+        return values * self._view_out(self.out_scaling_alpha, values)
+
+    def get_mapping_scales(self) -> Optional[Tensor]:
+        """Digital output scales of the weight mapping."""
+        return self.mapping_scales
+
+    def set_mapping_scales(self, mapping_scales: Union[Tensor, float, None]) -> None:
+        """Set the mapping scales (a float gives a ``[1]`` tensor)."""
+        if mapping_scales is None:
+            self.mapping_scales = None
+            return
+        scales = torch.as_tensor(mapping_scales, dtype=self.get_dtype(), device=self.device)
+        self.mapping_scales = scales.reshape(-1).clone()
+        if self.mapping.weight_scaling_lr_compensation:
+            self.mapping_lr_scale = float(1.0 / self.mapping_scales.mean())
+
+    def get_learned_out_scales(self) -> Optional[Tensor]:
+        """Learned output scales (``None`` unless ``learn_out_scaling``)."""
+        return self.out_scaling_alpha
+
+    def set_learned_out_scales(self, alpha: Union[Tensor, float]) -> None:
+        """Set the learned output scales."""
+        if self.out_scaling_alpha is None:
+            raise ConfigError("MappingParameter.learn_out_scaling = False: the tile has no "
+                              "learned output scales")
+        with torch.no_grad():
+            self.out_scaling_alpha.copy_(torch.as_tensor(alpha, dtype=self.get_dtype()))
+
+    def get_scales(self) -> Optional[Tensor]:
+        """Combined digital output scales (mapping scales times learned scales)."""
+        scales = self.mapping_scales
+        alpha = self.out_scaling_alpha
+        if scales is None:
+            return None if alpha is None else alpha.detach().clone()
+        return scales.clone() if alpha is None else scales * alpha.detach()
+
+    def set_scales(self, scales: Union[Tensor, float]) -> None:
+        """Set the mapping scales to ``scales`` and the learned scales to one."""
+        self.set_mapping_scales(scales)
+        if self.out_scaling_alpha is not None:
+            with torch.no_grad():
+                self.out_scaling_alpha.fill_(1.0)
+
+    # ------------------------------------------------------------------ weights
+    def set_weights(self, weight: Any, bias: Any = None, apply_weight_scaling: bool = True,
+                    realistic: bool = False, weight_scaling_omega: Optional[float] = None
+                    ) -> None:
+        """Set the logical weights ``[out_size, in_size]`` (and bias ``[out_size]``)."""
+        weight = self._as_matrix("weight", weight, (self.out_size, self.in_size))
+        bias_t = None
+        if bias is not None:
+            if not self.use_bias:
+                raise TileError("bias given but the tile was built with bias=False")
+            bias_t = self._as_matrix("bias", bias, (self.out_size,))
+        if self.analog_bias:
+            if bias_t is None:
+                raise ValueError("Analog tile has a bias, but no bias given")
+            weight = torch.cat([weight, bias_t.unsqueeze(1)], dim=1)
+        if apply_weight_scaling:
+            omega = self.mapping.weight_scaling_omega if weight_scaling_omega is None \
+                else weight_scaling_omega
+            if omega > 0:
+                if self.mapping.weight_scaling_columnwise:
+                    wmax = weight.abs().amax(dim=1)
+                else:
+                    wmax = weight.abs().max().reshape(1)
+                alpha = wmax / omega
+                alpha[alpha == 0] = 1.0
+                weight = weight / alpha.unsqueeze(1)
+                self.set_scales(alpha)
+        if self.digital_bias and bias_t is not None:
+            with torch.no_grad():
+                self.bias.copy_(bias_t.to(self.bias.device))
+        self.tile.set_weights(weight.to(self.device))
+        if realistic:
+            self.program_weights()
+
+    def _as_matrix(self, name: str, value: Any, shape: Tuple[int, ...]) -> Tensor:
+        try:
+            tensor = torch.as_tensor(value).detach()
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ArgumentError(f"{name} cannot be converted to a tensor: {exc}") from exc
+        if not (tensor.is_floating_point() or tensor.dtype in (torch.int32, torch.int64)):
+            raise ArgumentError(f"{name} must hold numbers, got dtype {tensor.dtype}")
+        if tensor.numel() != int(torch.tensor(shape).prod()):
+            raise TileError(f"{name} has shape {tuple(tensor.shape)}, expected {shape}")
+        return tensor.to(device="cpu", dtype=self.get_dtype()).reshape(shape).clone()
+
+    def get_weights(self, apply_weight_scaling: bool = True, realistic: bool = False
+                    ) -> Tuple[Tensor, Optional[Tensor]]:
+        """Logical weights ``[out_size, in_size]`` and bias ``[out_size]`` (CPU copies)."""
+        if realistic:
+            return self.read_weights(apply_weight_scaling)
+        weight = self.tile.get_weights().detach().cpu()
+        if apply_weight_scaling:
+            scales = self.get_scales()
+            if scales is not None:
+                weight = weight * scales.detach().cpu().reshape(-1, 1)
+        bias = None
+        if self.analog_bias:
+            weight, bias = weight[:, :-1].clone(), weight[:, -1].clone()
+        elif self.digital_bias:
+            bias = self.bias.detach().cpu().clone()
+        return weight.clone(), bias
+
+    def read_weights(self, apply_weight_scaling: bool = False, x_values: Optional[Tensor] = None,
+                     over_sampling: int = 10) -> Tuple[Tensor, Optional[Tensor]]:
+        """Estimate the weights by a least-squares fit of eval-mode forward passes."""
+        was_training = self.training
+        self.eval()
+        try:
+            if x_values is None:
+                x_values = torch.randn(over_sampling * self.in_size, self.in_size,
+                                       dtype=self.get_dtype(), device=self.device)
+            with torch.no_grad():
+                y = self.forward(x_values)
+                if self.bias is not None:
+                    y = y - self.bias
+            ones = torch.ones_like(x_values[:, :1])
+            design = torch.cat([x_values, ones], dim=1) if self.analog_bias else x_values
+            solution = torch.linalg.lstsq(design.cpu().double(), y.cpu().double()).solution
+            est = solution.t().to(self.get_dtype())
+        finally:
+            self.train(was_training)
+        weight = est[:, :self.in_size]
+        bias = est[:, -1] if self.analog_bias else (
+            self.bias.detach().cpu().clone() if self.bias is not None else None)
+        if not apply_weight_scaling:
+            scales = self.get_scales()
+            if scales is not None:
+                weight = weight / scales.cpu().reshape(-1, 1)
+        return weight, bias
+
+    def remap_weights(self, weight_scaling_omega: Optional[float] = 1.0) -> None:
+        """Re-apply weight scaling with ``weight_scaling_omega``."""
+        weight, bias = self.get_weights(apply_weight_scaling=True)
+        self.set_weights(weight, bias, apply_weight_scaling=True,
+                         weight_scaling_omega=weight_scaling_omega)
+
+    def program_weights(self, from_reference: bool = True, x_values: Optional[Tensor] = None,
+                        learning_rate: float = 0.1, max_iter: int = 10000,
+                        tolerance: Optional[float] = 0.01, w_init: Union[float, Tensor] = 0.01
+                        ) -> None:
+        """Program the current weights by closed-loop pulsed updates (training tiles)."""
+        target = self.tile.get_weights().detach().clone()
+        x = torch.eye(self.x_size, dtype=self.get_dtype(), device=self.device) \
+            if x_values is None else x_values
+        if isinstance(w_init, Tensor):
+            self.tile.set_weights(w_init.to(self.device, self.get_dtype()))
+        else:
+            draw = self._rng.uniform(target.shape, self.get_dtype())
+            self.tile.set_weights((draw * 2 - 1) * w_init)
+        old_lr = self.tile.learning_rate
+        self.tile.learning_rate = learning_rate
+        try:
+            ref = (x @ target.t())
+            scale = ref.abs().max().clamp_min(1e-12)
+            for _ in range(max_iter):
+                error = self.tile.forward(x, True) - ref
+                if tolerance is not None and float(error.abs().mean() / scale) < tolerance:
+                    break
+                self.tile.update(x, error)
+        finally:
+            self.tile.learning_rate = old_lr
+
+    # ------------------------------------------------------------------ device operations
+    def post_update_step(self) -> None:
+        """Called once per optimizer step: diffusion then decay, if the device has them."""
+        device = self.tile.device_engine
+        if device.requires_diffusion():
+            device.diffuse_weights()
+        if device.requires_decay():
+            device.decay_weights(1.0)
+
+    def decay_weights(self, alpha: float = 1.0) -> None:
+        """Decay weights towards their reset values."""
+        self.tile.device_engine.decay_weights(alpha)
+
+    def diffuse_weights(self) -> None:
+        """Apply one diffusion step."""
+        self.tile.device_engine.diffuse_weights()
+
+    def drift_weights(self, delta_t: float = 1.0) -> None:
+        """Apply device drift for ``delta_t``."""
+        if delta_t < 0:
+            raise ArgumentError(f"delta_t must be >= 0, got {delta_t}")
+        self.tile.device_engine.drift_weights(delta_t)
+
+    def reset_columns(self, start_column_idx: int = 0, num_columns: int = 1,
+                      reset_prob: float = 1.0) -> None:
+        """Reset ``num_columns`` columns from ``start_column_idx`` (wrapping around)."""
+        if not 0.0 <= reset_prob <= 1.0:
+            raise ArgumentError(f"reset_prob must lie in [0, 1], got {reset_prob}")
+        self.tile.device_engine.reset_columns(start_column_idx, num_columns, reset_prob)
+
+    def reset(self, reset_prob: float = 1.0) -> None:
+        """Reset all columns."""
+        self.reset_columns(0, -1, reset_prob)
+
+    def get_forward_parameters(self) -> dict:
+        """Per-line forward periphery parameters drawn at construction."""
+        return self._periphery("fwd").get_parameters()
+
+    def set_forward_parameters(self, dic: Optional[dict] = None, **kwargs: Tensor) -> None:
+        """Overwrite per-line forward periphery parameters."""
+        self._periphery("fwd").set_parameters({**(dic or {}), **kwargs})
+
+    def get_backward_parameters(self) -> dict:
+        """Per-line backward periphery parameters drawn at construction."""
+        return self._periphery("bwd").get_parameters()
+
+    def set_backward_parameters(self, dic: Optional[dict] = None, **kwargs: Tensor) -> None:
+        """Overwrite per-line backward periphery parameters."""
+        self._periphery("bwd").set_parameters({**(dic or {}), **kwargs})
+
+    def _periphery(self, name: str) -> Any:
+        manager = getattr(self.tile, name, None)
+        if manager is None:
+            raise TileError(f"{type(self).__name__} has no analog periphery")
+        return manager
