@@ -308,7 +308,13 @@ class TileModuleBase(Module):
 
     # ------------------------------------------------------------------ device moves
     def _apply(self, fn: Any, recurse: bool = True) -> "TileModuleBase":
-        probe = fn(torch.zeros(1, dtype=self.get_dtype(), device=self.device))
+        try:
+            probe = fn(torch.zeros(1, dtype=self.get_dtype(), device=self.device))
+        except (AssertionError, RuntimeError) as exc:
+            if not torch.cuda.is_available():
+                raise CudaError("CUDA is not available: this torch install cannot use a "
+                                "GPU") from exc
+            raise
         self._move_engine(probe.device, probe.dtype)
         return super()._apply(fn, recurse)
 
