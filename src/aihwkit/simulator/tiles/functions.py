@@ -32,7 +32,9 @@ class AnalogFunction(Function):
         (input_,) = ctx.saved_tensors
         tile = ctx.analog_tile
         grad_output = grad_output.contiguous()
-        grad_input = tile.backward(grad_output, ctx.output_mask)
+        grad_input = None
+        if ctx.needs_input_grad[2]:
+            grad_input = tile.backward(grad_output, ctx.output_mask)
         grad_shared = None
         if ctx.has_shared:
             grad_shared = tile.weight_gradient(input_, grad_output)

@@ -1,0 +1,1 @@
+"""Utilities: embedded data, and later visualization and fitting helpers."""
