@@ -33,8 +33,11 @@ class AnalogFunction(Function):
         tile = ctx.analog_tile
         grad_output = grad_output.contiguous()
         grad_input = None
-        if ctx.needs_input_grad[2]:
+        learns_range = tile.input_range is not None and tile.input_range.requires_grad
+        if ctx.needs_input_grad[2] or learns_range:
             grad_input = tile.backward(grad_output, ctx.output_mask)
+            if learns_range:
+                tile.input_range_backward(input_, grad_input, ctx.output_mask)
         grad_shared = None
         if ctx.has_shared:
             grad_shared = tile.weight_gradient(input_, grad_output)
@@ -44,4 +47,6 @@ class AnalogFunction(Function):
             analog_ctx.analog_input.append(input_.cpu() if offload.offload_input else input_)
             analog_ctx.analog_grad_output.append(
                 grad_output.cpu() if offload.offload_gradient else grad_output)
+        if not ctx.needs_input_grad[2]:
+            grad_input = None
         return None, None, grad_input, grad_shared, None

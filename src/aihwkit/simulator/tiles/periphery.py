@@ -35,13 +35,41 @@ class TileWithPeriphery(TileModuleBase):
             scales = torch.ones(1, dtype=dtype)
         self.register_buffer("mapping_scales", scales)
         self.mapping_lr_scale = 1.0
+        self.input_range_update_idx: Optional[Parameter] = None
+        params = self.input_range_parameter
+        if params is None:
+            self.input_range: Optional[Tensor] = None
+        else:
+            self.input_range_update_idx = Parameter(torch.zeros(1, dtype=dtype),
+                                                    requires_grad=False)
+            init = torch.full((1,), abs(float(params.init_value)), dtype=dtype)
+            if params.learn_input_range:
+                self.input_range = Parameter(init)
+            else:
+                self.register_buffer("input_range", init)
 
     def _check_config(self) -> None:
         super()._check_config()
+        params = self.input_range_parameter
+        if params is None or not params.manage_output_clipping:
+            return
+        forward = getattr(self.rpu_config, "forward", None)
+        from aihwkit.simulator.parameters.enums import (  # pylint: disable=import-outside-toplevel
+            BoundManagementType, NoiseManagementType)
+        if forward is None or forward.is_perfect \
+                or forward.noise_management != NoiseManagementType.NONE \
+                or forward.bound_management != BoundManagementType.NONE:
+            raise ConfigError("InputRangeParameter.manage_output_clipping = True needs a "
+                              "non-perfect forward with noise_management and "
+                              "bound_management both NONE")
+
+    @property
+    def input_range_parameter(self) -> Optional[Any]:
+        """The config's enabled :class:`InputRangeParameter`, else ``None``."""
         pre_post = getattr(self.rpu_config, "pre_post", None)
-        if pre_post is not None and pre_post.input_range.enable:
-            raise ConfigError("InputRangeParameter.enable = True is not supported by "
-                              f"{type(self).__name__} in this version")
+        if pre_post is None or not pre_post.input_range.enable:
+            return None
+        return pre_post.input_range
 
     @property
     def mapping(self) -> MappingParameter:
@@ -112,20 +140,79 @@ class TileWithPeriphery(TileModuleBase):
         """Engine forward with mapping scales; returns the output and the saturation mask
         used by the backward pass (``None`` when outputs are unbounded)."""
         rows, shape = self._to_rows(x, self.in_trans)
-        rows = self._with_bias_column(rows)
+        if self.input_range is not None and self.training and not is_test:
+            self._init_input_range_from_data(rows)
+        rows = self._with_bias_column(self.apply_input_range(rows))
         y = self.tile.forward(rows, is_test)
         mask = self._output_bound_mask(y)
+        if self.input_range is not None:
+            y = y * self.input_range.detach().abs()
         if self.mapping_scales is not None:
             y = y * self.mapping_scales
         return self._from_rows(y, shape, self.out_trans), mask
 
     def _output_bound_mask(self, y: Tensor) -> Optional[Tensor]:
+        """Saturated outputs pass no gradient (tile units, before any scaling)."""
         forward = getattr(self.rpu_config, "forward", None)
-        if not self.handle_output_bound or forward is None or forward.is_perfect:
-            return None
-        if forward.out_bound <= 0:
+        if not self.handle_output_bound or forward is None or forward.out_bound <= 0:
             return None
         return y.abs() >= forward.out_scale * forward.out_bound * 0.999
+
+    # ------------------------------------------------------------------ input range
+    def apply_input_range(self, values: Tensor, update_from_data: bool = False) -> Tensor:
+        """``clip(x, -r, r) / r`` when an input range is enabled, else ``x``."""
+        if self.input_range is None:
+            return values
+        if update_from_data:
+            self._init_input_range_from_data(values)
+        bound = self.input_range.detach().abs()
+        return torch.maximum(torch.minimum(values, bound), -bound) / bound
+
+    def _init_input_range_from_data(self, values: Tensor) -> None:
+        """Running mean of ``init_std_alpha * std(x)`` over the first training batches."""
+        params = self.input_range_parameter
+        idx = float(self.input_range_update_idx)
+        if idx >= params.init_from_data:
+            return
+        with torch.no_grad():
+            std = values.std()
+            if std > 0:
+                value = (self.input_range * idx + params.init_std_alpha * std) / (idx + 1)
+                self.input_range.copy_(value.abs())
+                self.input_range_update_idx.add_(1.0)
+
+    def set_input_range(self, value: Union[Tensor, float]) -> None:
+        """Set the input range ``r`` to ``|value|``."""
+        if self.input_range is None:
+            raise ConfigError("InputRangeParameter.enable = False: the tile has no input range")
+        if isinstance(value, Tensor):
+            value = value.reshape(-1)[0].item()
+        with torch.no_grad():
+            self.input_range.fill_(abs(float(value)))
+
+    def input_range_backward(self, x: Tensor, dx: Tensor, mask: Optional[Tensor]) -> None:
+        """Accumulate the range gradient into ``input_range.grad`` (one-sided: clipping
+        pushes ``r`` up, ``decay`` pulls it down)."""
+        if self.input_range is None or not self.input_range.requires_grad:
+            return
+        params = self.input_range_parameter
+        r = self.input_range.detach().abs()
+        grad = (dx.clamp(max=0) * (x >= r)).sum() - (dx.clamp(min=0) * (x <= -r)).sum()
+        if params.gradient_relative:
+            grad = grad * r * params.gradient_scale
+        if params.manage_output_clipping and mask is not None:
+            p_out = 1.0 - mask.float().mean()
+            if p_out < params.output_min_percentage:
+                grad = grad - (1.0 - p_out) * r
+        if params.decay > 0:
+            p_in = (x.abs() < r).float().mean()
+            if p_in > params.input_min_percentage:
+                grad = grad + params.decay * r
+        grad = grad.reshape(1).to(self.input_range.dtype)
+        if self.input_range.grad is None:
+            self.input_range.grad = grad
+        else:
+            self.input_range.grad += grad
 
     def backward(self, d: Tensor, mask: Optional[Tensor] = None) -> Tensor:
         """Engine backward ``W^T d`` for the output gradient ``d`` (same layout as the
@@ -152,20 +239,25 @@ class TileWithPeriphery(TileModuleBase):
         if x_rows.shape[0] != d_rows.shape[0]:
             raise TileError(f"x and d disagree in batch size: {x_rows.shape[0]} vs "
                             f"{d_rows.shape[0]}")
+        x_rows, d_rows = self._update_operands(x_rows, d_rows)
+        self.tile.update(x_rows.contiguous(), d_rows.contiguous())
+
+    def _update_operands(self, x_rows: Tensor, d_rows: Tensor) -> Tuple[Tensor, Tensor]:
+        """``x~ = clip(x)/r`` (+ bias column) and ``d~ = d / (mapping_scales * lr_scale)``."""
         scale = self.mapping_lr_scale
         if self.mapping_scales is not None:
             d_rows = d_rows / (self.mapping_scales * scale)
         elif scale != 1.0:
             d_rows = d_rows / scale
-        self.tile.update(self._with_bias_column(x_rows).contiguous(), d_rows.contiguous())
+        return self._with_bias_column(self.apply_input_range(x_rows)), d_rows
 
     def weight_gradient(self, x: Tensor, d: Tensor) -> Tensor:
-        """Gradient ``d^T x`` of the engine weights ``[d_size, x_size]``."""
+        """Gradient ``d~^T x~`` of the engine weights ``[d_size, x_size]`` (the operands
+        of the analog update, see :meth:`_update_operands`)."""
         x_rows, _ = self._to_rows(x, self.in_trans)
         d_rows, _ = self._to_rows(d, self.out_trans)
-        if self.mapping_scales is not None:
-            d_rows = d_rows * self.mapping_scales
-        return d_rows.t() @ self._with_bias_column(x_rows)
+        x_rows, d_rows = self._update_operands(x_rows, d_rows)
+        return d_rows.t() @ x_rows
 
     # ------------------------------------------------------------------ scales
     def apply_out_scaling(self, values: Tensor, tensor_view: Optional[Tuple[int, ...]] = None
