@@ -88,6 +88,24 @@ class AnalogLayerBase:
         for tile in self.analog_tiles():
             tile.remap_weights(weight_scaling_omega)
 
+    # ------------------------------------------------------------------ inference
+    def _require_eval(self, what: str) -> None:
+        if self.training:  # type: ignore[attr-defined]
+            raise ModuleError(f"{what} can only be applied in evaluation mode")
+
+    def program_analog_weights(self, noise_model: Optional[Any] = None) -> None:
+        """Program every tile (inference tiles: apply programming noise)."""
+        self._require_eval("program_analog_weights")
+        for tile in self.analog_tiles():
+            tile.program_weights(noise_model=noise_model)
+
+    def drift_analog_weights(self, t_inference: float = 0.0) -> None:
+        """Drift every inference tile to ``t_inference`` seconds after programming."""
+        self._require_eval("drift_analog_weights")
+        for tile in self.analog_tiles():
+            if tile.is_inference_tile:
+                tile.drift_weights(t_inference)
+
     # ------------------------------------------------------------------ state
     def load_state_dict(self, state_dict: Any, strict: bool = True,
                         load_rpu_config: Optional[bool] = None,

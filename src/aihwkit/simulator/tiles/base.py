@@ -69,6 +69,9 @@ class TileModuleBase(Module):
     """
 
     supports_ddp = False
+    # inference tiles (program/drift with a noise model) set this; drift_analog_weights of
+    # layers only visits such tiles
+    is_inference_tile = False
     cuda_class: Optional[type] = None  # set by subclasses: class of the tile after .cuda()
     cpu_class: Optional[type] = None
 
@@ -98,6 +101,7 @@ class TileModuleBase(Module):
         self.load_rpu_config = True
         self.strict_rpu_config_check = True
         self.non_blocking = False
+        self.reference_combined_weights: Optional[Tensor] = None
         self.analog_ctx = AnalogContext(self)
 
     # ------------------------------------------------------------------ construction

@@ -316,6 +316,7 @@ class TileWithPeriphery(TileModuleBase):
                     ) -> None:
         """Set the logical weights ``[out_size, in_size]`` (and bias ``[out_size]``)."""
         weight = self._as_matrix("weight", weight, (self.out_size, self.in_size))
+        self.reference_combined_weights = None
         bias_t = None
         if bias is not None:
             if not self.use_bias:
