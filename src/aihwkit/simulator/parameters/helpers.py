@@ -124,3 +124,24 @@ def check_known_attributes(obj: Any, path: str = "") -> None:
         elif isinstance(value, (list, tuple)):
             for idx, item in enumerate(value):
                 check_known_attributes(item, f"{where}.{fld.name}[{idx}]")
+
+
+def parameters_to_bindings(params: Any, data_type: Any = None, check_fields: bool = True) -> Any:
+    """Validation entry point kept from the compiled engine's API.
+
+    The engine reads the dataclass itself, so ``params`` is returned unchanged after
+    checking (with ``check_fields``) that every attribute set on it, and on the
+    dataclasses nested in it, is a field (``data_type`` is accepted for compatibility).
+
+    Raises:
+        ConfigError: an attribute is not a field (e.g. a misspelt assignment).
+    """
+    del data_type  # the engine chooses the dtype from the tile's runtime parameters
+    if check_fields:
+        check_known_attributes(params)
+    return params
+
+
+def tile_parameters_to_bindings(params: Any, data_type: Any = None) -> Any:
+    """Like :func:`parameters_to_bindings` for a whole RPU config."""
+    return parameters_to_bindings(params, data_type)
