@@ -14,8 +14,17 @@ from aihwkit.utils.glyphs import N_CLASSES, N_PIXELS, noisy_glyphs
 
 def _configs() -> Dict[str, Callable[[], Any]]:
     # pylint: disable=import-outside-toplevel
-    from aihwkit.simulator import configs
-    return {"floating-point": configs.FloatingPointRPUConfig}
+    from aihwkit.simulator import configs, presets
+    from aihwkit.simulator.configs import devices
+    return {
+        "floating-point": configs.FloatingPointRPUConfig,
+        "constant-step": lambda: configs.SingleRPUConfig(device=devices.ConstantStepDevice()),
+        "soft-bounds": lambda: configs.SingleRPUConfig(device=devices.SoftBoundsDevice()),
+        "reram-es": presets.ReRamESPreset,
+        "tiki-taka": presets.TikiTakaReRamSBPreset,
+        "mixed-precision": presets.MixedPrecisionReRamSBPreset,
+        "inference": configs.InferenceRPUConfig,
+    }
 
 
 def build_model(rpu_config: Any, hidden: int = 32) -> AnalogSequential:

@@ -37,6 +37,11 @@ class ConfigError(AihwkitException):
     """An RPU configuration is invalid, contradictory or not supported."""
 
 
+class NotSimulatedError(ConfigError, NotImplementedError):
+    """The configuration names something this version cannot simulate (e.g. the abstract
+    ``UnitCell``); also a ``NotImplementedError`` as in aihwkit."""
+
+
 class AnalogBiasConfigError(ConfigError):
     """The tile cannot hold an analog bias column."""
 

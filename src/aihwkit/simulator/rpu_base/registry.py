@@ -6,7 +6,7 @@ need no entry of their own.
 
 from typing import Callable, Dict, Type, TypeVar
 
-from aihwkit.exceptions import ConfigError
+from aihwkit.exceptions import NotSimulatedError
 
 _ENGINES: Dict[type, type] = {}
 T = TypeVar("T")
@@ -28,7 +28,7 @@ def lookup(config: object) -> type:
     for klass in type(config).__mro__:
         if klass in _ENGINES:
             return _ENGINES[klass]
-    raise ConfigError(
+    raise NotSimulatedError(
         f"{type(config).__name__} cannot be simulated by this version: no engine is "
         "registered for it (or for any of its base classes)")
 
