@@ -93,7 +93,10 @@ class InferenceRPUConfig(IOManagedRPUConfig):
     """Configuration for hardware-aware training and inference.
 
     Noisy forward (``forward``), perfect backward and exact floating point update (both
-    fixed, not settable in ``__init__``). ``noise_model`` programs and drifts the weights
+    fixed, not settable in ``__init__``). Builds an ``InferenceTile`` and follows the
+    semantics of aihwkit's compiled inference tile: the weight modifier is redrawn once per
+    optimizer step, discretization uses the compiled tile's grid, and weight gradients are
+    divided by the mapping scale and the input range. ``noise_model`` programs and drifts the weights
     for inference, ``drift_compensation`` corrects the output drift; ``clip``, ``remap``
     and ``modifier`` act during training.
     """
@@ -122,7 +125,13 @@ class InferenceRPUConfig(IOManagedRPUConfig):
 
 @dataclass
 class TorchInferenceRPUConfig(InferenceRPUConfig):
-    """Inference configuration simulated in plain torch (full autograd through the MVM)."""
+    """Inference configuration simulated in plain torch (full autograd through the MVM).
+
+    Builds a ``TorchInferenceTile`` and follows the semantics of aihwkit's torch inference
+    tile: the weight modifier is redrawn at every training forward, inputs clipped by the
+    input range get zero gradient, and weight gradients are divided by the mapping scale
+    only. Unsupported settings raise ``TorchTileConfigError`` when the tile is built.
+    """
 
     tile_class: Any = lazy_class(f"{_TILES}.inference_torch:TorchInferenceTile")
     simulator_tile_class: Any = lazy_class(f"{_TILES}.torch_tile:TorchSimulatorTile")
