@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 from torch.nn import Linear
 
-from aihwkit.exceptions import ArgumentError
+from aihwkit.exceptions import ArgumentError, NotSimulatedError
 from aihwkit.nn.modules.base import AnalogLayerBase
 
 
@@ -47,8 +47,8 @@ class AnalogLinear(AnalogLayerBase, Linear):
             tile_module_class = rpu_config.get_default_tile_module_class(out_features,
                                                                          in_features)
         if tile_module_class is None:
-            raise ArgumentError(f"{type(rpu_config).__name__} names no tile class that this "
-                                "version provides")
+            raise NotSimulatedError(f"{type(rpu_config).__name__} names a tile class that "
+                                    "this version does not provide")
         Linear.__init__(self, in_features, out_features, bias=False, device="meta")
         # the weights live in the tile: ``weight`` is None and ``bias`` the bias flag
         del self._parameters["weight"]
