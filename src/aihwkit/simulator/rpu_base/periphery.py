@@ -1,18 +1,39 @@
 """Forward/backward periphery of an analog tile: DAC, ADC, noise and bound management.
 
 :class:`IOManager` holds one direction's validated :class:`IOParameters` and the per-line
-parameters drawn at construction, and computes the managed matrix-vector product
-(spec 10 §1). The backward pass uses a second manager on the transposed weights.
+parameters drawn at construction, and computes the managed matrix-vector product of
+spec 10 §1 for a whole batch at once. The backward pass uses a second manager on the
+transposed weights.
+
+Every sample keeps the per-vector semantics of the reference engine: its own noise
+management scale, its own zero shortcut and its own bound-management passes (only the
+rows that saturated are recomputed, with fresh noise). The periphery behaves the same in
+training and evaluation (the reference CPU engine ignores ``is_test``).
+
+Choices where the specification is silent: ``nm_thres`` does not cap the
+``AVERAGE_ABS_MAX`` scale (the specification lists the cap for the other types only),
+and per-line values set through :meth:`IOManager.set_parameters` are used whenever they
+are non-empty (e.g. ``out_noise_values`` also with ``out_noise_std = 0``).
 """
 
-from typing import Any
+import copy
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import torch
 
-from aihwkit.exceptions import ConfigError
-from aihwkit.simulator.parameters.enums import AnalogMVType
+from aihwkit.exceptions import ArgumentError, TileError
+from aihwkit.simulator.parameters.enums import AnalogMVType, BoundManagementType, \
+    NoiseManagementType
 from aihwkit.simulator.rpu_base.base import EngineBase
+from aihwkit.simulator.rpu_base.periphery_analog import (
+    CrossbarView, analog_mv, finalize_output, prepare_input)
+from aihwkit.simulator.rpu_base.periphery_config import ResolvedIO, resolve_io
+from aihwkit.simulator.rpu_base.periphery_lines import PARAMETER_NAMES, LineParameters
+from aihwkit.simulator.rpu_base.periphery_management import (
+    RunningAbsMax, noise_management_scale, np_sum_scale)
 from aihwkit.simulator.rpu_base.rng import TileRNG
+
+__all__ = ["IOManager", "RunningAbsMax", "PARAMETER_NAMES"]
 
 
 class IOManager(EngineBase):
@@ -25,27 +46,168 @@ class IOManager(EngineBase):
         is_backward: True for the backward direction (bound management is forced off).
         device, dtype: placement of drawn per-line parameters.
         rng: the tile's random number generator.
+        nm_state: running state of ``AVERAGE_ABS_MAX`` noise management; pass the forward
+            manager's ``nm_state`` to the backward manager to share it as the reference
+            engine does. A fresh one is made when ``None``.
+
+    Raises:
+        ConfigError: a field of ``io`` is invalid or not supported (named in the message).
     """
 
     def __init__(self, io: Any, out_size: int, in_size: int, *, is_backward: bool,
-                 device: torch.device, dtype: torch.dtype, rng: TileRNG) -> None:
-        self.io = io
+                 device: torch.device, dtype: torch.dtype, rng: TileRNG,
+                 nm_state: Optional[RunningAbsMax] = None) -> None:
+        self.io = copy.deepcopy(io)
+        self.cfg: ResolvedIO = resolve_io(self.io, is_backward)
         self.out_size = out_size
         self.in_size = in_size
         self.is_backward = is_backward
         self.device = torch.device(device)
         self.dtype = dtype
         self.rng = rng
-        self.is_perfect = bool(io.is_perfect) or io.mv_type == AnalogMVType.IDEAL
-        if not self.is_perfect:
-            raise ConfigError(
-                f"IOParameters.is_perfect = False is not simulated by this version: "
-                f"set is_perfect=True for the {'backward' if is_backward else 'forward'} pass")
+        self.is_perfect = self.cfg.perfect
+        self.lines = LineParameters(self.cfg, out_size, in_size, device=self.device,
+                                    dtype=dtype, rng=rng)
+        self.nm_state = nm_state if nm_state is not None else RunningAbsMax(self.device,
+                                                                           dtype)
 
+    # ------------------------------------------------------------------ parameters
+    def get_parameters(self) -> Dict[str, torch.Tensor]:
+        """Per-line periphery parameters (copies): ``out_noise_values``,
+        ``out_nonlinearity``, ``out_nonlinearity_factor``, ``v_offset``, ``w_asymmetry``.
+        Empty tensors for unused stages."""
+        return self.lines.get()
+
+    def set_parameters(self, params: Mapping[str, torch.Tensor]) -> None:
+        """Replace some per-line parameters (see :meth:`get_parameters`).
+
+        Raises:
+            ArgumentError: unknown key or a length that does not match the lines.
+        """
+        self.lines.set(params)
+
+    # ------------------------------------------------------------------ product
     def mvm(self, weights: torch.Tensor, x: torch.Tensor, is_test: bool = False) -> torch.Tensor:
-        """Managed product ``y = W x`` for a batch.
+        """Managed product ``y = W x`` for each row of ``x``.
+
+        ``is_test`` is accepted for the tile interface; the periphery behaves the same in
+        training and evaluation. Not differentiable (the tile's autograd function defines
+        the gradient).
 
         Shape:
             weights: ``[out_size, in_size]``; x: ``[B, in_size]``; returns ``[B, out_size]``.
+
+        Raises:
+            TileError: ``weights`` has the wrong shape.
+            ArgumentError: ``x`` is not ``[B, in_size]``.
         """
-        return (x @ weights.t()) * self.io.out_scale
+        self._check_shapes(weights, x)
+        with torch.no_grad():
+            if self.is_perfect:
+                out = x @ weights.t()
+                if self.cfg.out_scale != 1.0:
+                    out.mul_(self.cfg.out_scale)
+                return out
+            return self._managed(weights, x)
+
+    def _check_shapes(self, weights: torch.Tensor, x: torch.Tensor) -> None:
+        if weights.dim() != 2 or tuple(weights.shape) != (self.out_size, self.in_size):
+            raise TileError(f"weights of shape {list(weights.shape)} given, expected "
+                            f"[{self.out_size}, {self.in_size}]")
+        if x.dim() != 2 or x.shape[1] != self.in_size:
+            raise ArgumentError(f"input of shape {list(x.shape)} given, expected "
+                                f"[batch, {self.in_size}]")
+
+    def _managed(self, weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        cfg = self.cfg
+        batch = x.shape[0]
+        if batch == 0:
+            return x.new_zeros(0, self.out_size)
+        view = CrossbarView(weights, self.lines.w_asymmetry)
+        scale = noise_management_scale(cfg, x, self.nm_state)
+        if scale is None:
+            return self._bound_managed(view, x, None)
+        nonpositive = scale <= 0
+        # Rows with s <= 0 are exact zeros (forward only without input noise); other
+        # such rows run unscaled.
+        shortcut = cfg.is_backward or cfg.inp_noise <= 0
+        if shortcut and bool(nonpositive.any()):
+            rows = (~nonpositive).nonzero().squeeze(1)
+            out = x.new_zeros(batch, self.out_size)
+            if rows.numel():
+                out.index_copy_(0, rows, self._bound_managed(
+                    view, x.index_select(0, rows), scale.index_select(0, rows)))
+            return out
+        if not shortcut:
+            scale = torch.where(nonpositive, torch.ones_like(scale), scale)
+        return self._bound_managed(view, x, scale)
+
+    def _bound_managed(self, view: CrossbarView, x: torch.Tensor,
+                       scale: Optional[torch.Tensor]) -> torch.Tensor:
+        """Passes of §1.4 step 3: retry the saturated rows with halved inputs."""
+        cfg = self.cfg
+        reduction = 1.0
+        out, fail = self._one_pass(view, x, scale, reduction)
+        if fail is None:
+            return out
+        rows = None  # indices (into x) of the rows still being managed; None: all
+        worst_case = (cfg.bound_management == BoundManagementType.ITERATIVE_WORST_CASE
+                      and cfg.noise_management != NoiseManagementType.ABS_MAX_NP_SUM)
+        passes = 1
+        while not cfg.bm_limit_reached(reduction):
+            failed = fail.nonzero().squeeze(1)
+            if failed.numel() == 0:
+                break
+            rows = failed if rows is None else rows.index_select(0, failed)
+            x = x.index_select(0, failed)
+            if scale is not None:
+                scale = scale.index_select(0, failed)
+            reduction *= 2.0
+            passes += 1
+            if passes == 2 and worst_case:
+                reduction = 1.0
+                if scale is not None:
+                    new_scale = np_sum_scale(cfg, x)
+                    scale = torch.where(new_scale > 0, new_scale, torch.ones_like(new_scale))
+            part, fail = self._one_pass(view, x, scale, reduction)
+            out.index_copy_(0, rows, part)
+        return out
+
+    def _one_pass(self, view: CrossbarView, x: torch.Tensor, scale: Optional[torch.Tensor],
+                  reduction: float) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """One pass with ``c = (1/s)/r``: returns outputs in real units and the rows
+        that saturated (``None`` when bound management is off)."""
+        cfg = self.cfg
+        factor: Optional[torch.Tensor] = None
+        if scale is not None:
+            factor = scale.reciprocal()
+            if reduction != 1.0:
+                factor.div_(reduction)
+        elif reduction != 1.0:
+            factor = torch.full((x.shape[0],), 1.0 / reduction, device=x.device,
+                                dtype=x.dtype)
+        u = prepare_input(cfg, x, factor, self.rng)
+        test = cfg.bm_on
+        if cfg.mv_type == AnalogMVType.ONE_PASS:
+            out, fail, unit = finalize_output(cfg, self.lines,
+                                              analog_mv(cfg, self.lines, view, u, self.rng),
+                                              self.rng, test)
+        else:
+            v_neg = analog_mv(cfg, self.lines, view, u.clamp(max=0), self.rng, negative=True)
+            v_pos = analog_mv(cfg, self.lines, view, u.clamp_(min=0), self.rng)
+            if cfg.mv_type == AnalogMVType.POS_NEG_SEPARATE:
+                out, fail, unit = finalize_output(cfg, self.lines, v_neg.add_(v_pos),
+                                                  self.rng, test)
+            else:  # POS_NEG_SEPARATE_DIGITAL_SUM: both results share the ADC unit
+                out, fail, unit = finalize_output(cfg, self.lines, v_neg, self.rng, test)
+                out_pos, fail_pos, _ = finalize_output(cfg, self.lines, v_pos, self.rng, test)
+                out = out.add_(out_pos)
+                if fail is not None and fail_pos is not None:
+                    fail |= fail_pos
+        # y = y_n · out_scale / c, i.e. · s · r for the active factors (y_n = out · unit)
+        gain = unit * reduction * cfg.out_scale
+        if scale is not None:
+            out.mul_((scale * gain if gain != 1.0 else scale).unsqueeze(1))
+        elif gain != 1.0:
+            out.mul_(gain)
+        return out, fail
