@@ -104,8 +104,10 @@ class RPUPulsed(RPUSimple):
         self.update_parameters = rpu_config.update
         self.fwd = IOManager(rpu_config.forward, self.d_size, self.x_size, is_backward=False,
                              device=self.device, dtype=self.dtype, rng=self.rng)
+        # the reference engine keeps one running AVERAGE_ABS_MAX state for both directions
         self.bwd = IOManager(rpu_config.backward, self.x_size, self.d_size, is_backward=True,
-                             device=self.device, dtype=self.dtype, rng=self.rng)
+                             device=self.device, dtype=self.dtype, rng=self.rng,
+                             nm_state=self.fwd.nm_state)
 
     def forward(self, x: torch.Tensor, is_test: bool = False) -> torch.Tensor:
         return self.fwd.mvm(self.device_engine.get_weights(), x, is_test)

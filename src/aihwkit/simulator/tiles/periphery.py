@@ -120,6 +120,7 @@ class TileWithPeriphery(TileModuleBase):
         ``[..., out_size]`` (``[out_size, ...]`` with ``out_trans``).
         """
         self._check_tensor("x", x, self.in_size, self.in_trans)
+        self._needs_output_mask = torch.is_grad_enabled()
         out = AnalogFunction.apply(self.analog_ctx, self, x, self._shared_weights(),
                                    not self.training)
         out = self.apply_out_scaling(out)
@@ -156,6 +157,8 @@ class TileWithPeriphery(TileModuleBase):
         forward = getattr(self.rpu_config, "forward", None)
         if not self.handle_output_bound or forward is None or forward.out_bound <= 0:
             return None
+        if not getattr(self, "_needs_output_mask", True):
+            return None  # no backward will follow (forward under torch.no_grad)
         return y.abs() >= forward.out_scale * forward.out_bound * 0.999
 
     # ------------------------------------------------------------------ input range
@@ -274,12 +277,23 @@ class TileWithPeriphery(TileModuleBase):
         return self.mapping_scales
 
     def set_mapping_scales(self, mapping_scales: Union[Tensor, float, None]) -> None:
-        """Set the mapping scales (a float gives a ``[1]`` tensor)."""
+        """Set the mapping scales.
+
+        ``None`` removes them; a float creates ``[1]`` scales only where none exist (on
+        existing scales it changes nothing, as in aihwkit); a single value given as a
+        tensor fills an existing per-output vector.
+        """
         if mapping_scales is None:
             self.mapping_scales = None
             return
-        scales = torch.as_tensor(mapping_scales, dtype=self.get_dtype(), device=self.device)
-        self.mapping_scales = scales.reshape(-1).clone()
+        if isinstance(mapping_scales, float) and self.mapping_scales is not None:
+            return
+        scales = torch.as_tensor(mapping_scales, dtype=self.get_dtype(),
+                                 device=self.device).reshape(-1)
+        if self.mapping_scales is not None and self.mapping_scales.numel() > 1 \
+                and scales.numel() == 1:
+            scales = scales.expand(self.mapping_scales.numel())
+        self.mapping_scales = scales.clone()
         if self.mapping.weight_scaling_lr_compensation:
             self.mapping_lr_scale = float(1.0 / self.mapping_scales.mean())
 
