@@ -1,0 +1,193 @@
+"""Steps that are affine in the device value: ``w' = w + (a w + c)(1 + s xi)``
+(multiplicative noise) or ``w' = w + a w + c + s |c| xi`` (additive noise), with
+per-crosspoint ``(a, c)`` for the up and for the down direction.
+
+Shared by LinearStep, SoftBounds (+Pmax) and SoftBoundsReference. Because each pulse
+is an affine map with random coefficients independent of ``w``, the mean and variance
+after ``k`` pulses have closed forms (with ``r = 1 + a``):
+
+* mean: ``m_k = m + (a m + c) (r^k - 1) / a`` (``k c`` when ``a = 0``);
+* multiplicative noise: ``V_k = r^2k ((1 + e G) V + s^2 u^2 G / r^2)`` with
+  ``u = a m + c``, ``e = s^2 a^2 / r^2``, ``G = ((1 + e)^k - 1) / e`` (``k`` when ``e = 0``);
+* additive noise: ``V_k = r^2k V + s^2 c^2 (r^2k - 1) / (r^2 - 1)`` (``k`` for ``a = 0``).
+
+The expressions are evaluated with ``log1p``/``expm1`` so that tiny slopes keep full
+precision; they need ``a > -1`` (a pulse never overshoots its fixed point). Crosspoints
+with ``a <= -1`` are marked ``exact`` and always get their pulses one at a time.
+"""
+
+from typing import Any, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from aihwkit.simulator.rpu_base.devices._pulsed import Params, PulsedDeviceEngine
+
+
+def _ratio(numerator: Tensor, denominator: Tensor) -> Tensor:
+    """``numerator / denominator`` with 0 where the denominator is 0."""
+    safe = torch.where(denominator == 0, torch.ones_like(denominator), denominator)
+    return torch.where(denominator == 0, torch.zeros_like(numerator), numerator / safe)
+
+
+def affine_params(slope_up: Tensor, const_up: Tensor, slope_down: Tensor, const_down: Tensor,
+                  sigma: float, mult_noise: bool) -> Params:
+    """Per-direction coefficients and the derived constants of the moment map.
+
+    Args:
+        slope_up, const_up: ``a`` and ``c`` of an up pulse ``[d, x]``.
+        slope_down, const_down: ``a`` and ``c`` of a down pulse (``c < 0``) ``[d, x]``.
+        sigma: ``dw_min_std``.
+        mult_noise: multiplicative (True) or additive noise.
+    """
+    params: Params = {}
+    overshoot = (slope_up <= -1) | (slope_down <= -1)
+    if bool(overshoot.any()):
+        params["exact"] = overshoot.to(slope_up.dtype)
+    for tag, slope, const in (("up", slope_up, const_up), ("down", slope_down, const_down)):
+        log_r = torch.log1p(slope.clamp(min=-0.5))
+        params[f"a_{tag}"] = slope
+        params[f"c_{tag}"] = const
+        params[f"lr_{tag}"] = log_r
+        params[f"ia_{tag}"] = _ratio(torch.ones_like(slope), slope)
+        if mult_noise:
+            rel = sigma ** 2 * torch.exp(-2 * log_r)          # s^2 / r^2
+            e_val = rel * slope.square()
+            params[f"sr_{tag}"] = rel
+            params[f"e_{tag}"] = e_val
+            params[f"le_{tag}"] = torch.log1p(e_val)
+            params[f"ie_{tag}"] = _ratio(torch.ones_like(e_val), e_val)
+        else:
+            params[f"cv_{tag}"] = sigma ** 2 * const.square()
+            params[f"ih_{tag}"] = _ratio(torch.ones_like(slope), torch.expm1(2 * log_r))
+        # fixed point T = -c / a of the map (0 where a = 0; then c = 0 is required by the
+        # fixed-point recursion of the affine kernel)
+        params[f"T_{tag}"] = _ratio(-const, slope)
+    # branch-free selection for the kernels: x(n) = x_mid + sign(n) x_half
+    names = ["a", "c", "lr", "T"] + (["le"] if mult_noise else ["ih", "cv"])
+    for name in names:
+        up, down = params[f"{name}_up"], params[f"{name}_down"]
+        params[f"{name}_mid"] = (up + down) / 2
+        params[f"{name}_half"] = (up - down) / 2
+    return params
+
+
+def has_fixed_points(params: Params) -> bool:
+    """Whether every crosspoint's maps have a fixed point or are the identity."""
+    return not any(bool(((params[f"a_{tag}"] == 0) & (params[f"c_{tag}"] != 0)).any())
+                   for tag in ("up", "down"))
+
+
+def _pick(p: Params, name: str, up: Tensor) -> Tensor:
+    return torch.where(up, p[f"{name}_up"], p[f"{name}_down"])
+
+
+def affine_terms(w: Tensor, sign: Tensor, p: Params, sigma: float,
+                 mult_noise: bool) -> Tuple[Tensor, Tensor, Tensor]:
+    """Mean step, its derivative ``a`` and the std of one pulse at ``w``."""
+    slope, const = _select(p, "a", sign), _select(p, "c", sign)
+    step = slope * w + const
+    std = sigma * (step.abs() if mult_noise else const.abs())
+    return step, slope.expand_as(step), std
+
+
+def affine_pulse(w: Tensor, sign: Tensor, noise: Optional[Tensor], p: Params, sigma: float,
+                 mult_noise: bool) -> Tensor:
+    """One pulse (no clipping); ``noise`` may be ``None`` (no cycle-to-cycle noise)."""
+    slope, const = _select(p, "a", sign), _select(p, "c", sign)
+    step = slope * w + const
+    if noise is None:
+        return w + step
+    if mult_noise:
+        return w + step * (1 + sigma * noise)
+    return w + step + sigma * const.abs() * noise
+
+
+def affine_moments(mean: Tensor, var: Tensor, n: Tensor, p: Params, sigma: float,
+                   mult_noise: bool) -> Tuple[Tensor, Tensor]:
+    """Mean and variance after ``|n|`` pulses in direction ``sign(n)`` (no clipping).
+
+    Uses the fixed-point form ``m' = T + (m - T) r^k`` (branch-free selection) when every
+    map has a fixed point, else the general form ``m' = m + (a m + c)(r^k - 1) / a``.
+    """
+    if not has_fixed_points(p):
+        return _general_moments(mean, var, n, p, sigma, mult_noise)
+    sign = n.sign()
+    k = n.abs()
+    factor = torch.exp(k * _select(p, "lr", sign))                     # F = r^k
+    target = _select(p, "T", sign)
+    distance = mean - target
+    new_mean = torch.addcmul(target, distance, factor)
+    if sigma == 0:
+        return new_mean, var
+    square = factor.square()
+    if mult_noise:
+        extra = torch.expm1(k * _select(p, "le", sign))                 # E = (1 + e)^k - 1
+        return new_mean, square * torch.addcmul(var, extra, torch.addcmul(var, distance,
+                                                                          distance))
+    added = (square - 1) * _select(p, "ih", sign) * _select(p, "cv", sign)
+    return new_mean, torch.addcmul(added, square, var)
+
+
+def _select(p: Params, name: str, sign: Tensor) -> Tensor:
+    """``x_mid + sign x_half``: the up value for ``sign = 1``, the down value for -1."""
+    return torch.addcmul(p[f"{name}_mid"], sign, p[f"{name}_half"])
+
+
+def _general_moments(mean: Tensor, var: Tensor, n: Tensor, p: Params, sigma: float,
+                     mult_noise: bool) -> Tuple[Tensor, Tensor]:
+    up = n > 0
+    k = n.abs()
+    slope = _pick(p, "a", up)
+    log_r = _pick(p, "lr", up)
+    grow = torch.expm1(k * log_r)                                   # r^k - 1
+    phi = torch.where(slope == 0, k, grow * _pick(p, "ia", up))     # (r^k - 1) / a
+    drive = torch.addcmul(_pick(p, "c", up), slope, mean)           # u = a m + c
+    new_mean = torch.addcmul(mean, drive, phi)
+    if sigma == 0:
+        return new_mean, var
+    scale = (1 + grow).square()                                     # r^2k
+    if mult_noise:
+        e_val = _pick(p, "e", up)
+        geo = torch.where(e_val == 0, k, torch.expm1(k * _pick(p, "le", up)) * _pick(p, "ie", up))
+        inner = torch.addcmul(var, e_val * geo, var)
+        inner = torch.addcmul(inner, _pick(p, "sr", up) * geo, drive.square())
+        return new_mean, scale * inner
+    geo = torch.where(slope == 0, k, torch.expm1(2 * k * log_r) * _pick(p, "ih", up))
+    return new_mean, torch.addcmul(scale * var, _pick(p, "cv", up), geo)
+
+
+class AffineStepEngine(PulsedDeviceEngine):
+    """Base of devices with affine pulse maps; models supply :meth:`coefficients` and
+    :attr:`mult_noise`."""
+
+    @property
+    def mult_noise(self) -> bool:
+        """Whether the noise multiplies the whole step (else only the constant part)."""
+        return bool(self.s.mult_noise)
+
+    def coefficients(self) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``(a_up, c_up, a_down, c_down)`` per crosspoint (``c_down <= 0``)."""
+        raise NotImplementedError
+
+    def model_params(self) -> Params:
+        return affine_params(*self.coefficients(), self.c2c_std, self.mult_noise)
+
+    def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: Params) -> Tensor:
+        return self.clip_state(affine_pulse(w, sign, noise, p, self.c2c_std, self.mult_noise),
+                               p)
+
+    def step_terms(self, w: Tensor, sign: Tensor, p: Params) -> Tuple[Tensor, Tensor, Tensor]:
+        return affine_terms(w, sign, p, self.c2c_std, self.mult_noise)
+
+    def moments(self, mean: Tensor, var: Tensor, n: Tensor, p: Params) -> Tuple[Tensor, Tensor]:
+        return affine_moments(mean, var, n, p, self.c2c_std, self.mult_noise)
+
+    def unchecked_propagate(self, counts: Any, state: Tensor, p: Params
+                            ) -> Optional[Tuple[Tensor, Tensor]]:
+        """Fast moment recursion without bound checks (``None``: not applicable)."""
+        if not has_fixed_points(p):
+            return None
+        # pylint: disable=import-outside-toplevel
+        from aihwkit.simulator.rpu_base.kernels.affine import affine_propagate
+        return affine_propagate(self, counts, state, p)
