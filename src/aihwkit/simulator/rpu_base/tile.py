@@ -10,6 +10,7 @@ from typing import Any, Dict, List
 
 import torch
 
+from aihwkit.simulator.parameters.enums import PulseType
 from aihwkit.simulator.parameters.helpers import check_known_attributes
 from aihwkit.simulator.rpu_base.base import EngineBase
 from aihwkit.simulator.rpu_base.devices.base import DeviceEngine
@@ -102,6 +103,10 @@ class RPUPulsed(RPUSimple):
 
     def _build_periphery(self, rpu_config: Any) -> None:
         self.update_parameters = rpu_config.update
+        if rpu_config.update.pulse_type == PulseType.NONE \
+                and hasattr(self.device_engine, "as_floating_point"):
+            # no pulses: a pulsed device becomes a plain floating point one (spec 10 §2.2)
+            self.device_engine = self.device_engine.as_floating_point()
         self.fwd = IOManager(rpu_config.forward, self.d_size, self.x_size, is_backward=False,
                              device=self.device, dtype=self.dtype, rng=self.rng)
         # the reference engine keeps one running AVERAGE_ABS_MAX state for both directions
