@@ -35,6 +35,19 @@ def lazy_class(path: str, **kwargs: Any) -> Any:
     return field(default=None, metadata=metadata, **kwargs)
 
 
+def lazy_path(cls: type, fld: Any) -> Any:
+    """Import path of a :func:`lazy_class` field, also when a mixin earlier in the class
+    chain re-declared the field without it (dataclass inheritance keeps the first
+    declaration); ``None`` for ordinary fields."""
+    if "lazy_default" in fld.metadata:
+        return fld.metadata["lazy_default"]
+    for klass in cls.__mro__:
+        own = vars(klass).get("__dataclass_fields__", {}).get(fld.name)
+        if own is not None and "lazy_default" in own.metadata:
+            return own.metadata["lazy_default"]
+    return None
+
+
 def resolve_lazy_fields(obj: Any) -> None:
     """Replace ``None`` in every :func:`lazy_class` field of ``obj`` by its class.
 
@@ -42,7 +55,7 @@ def resolve_lazy_fields(obj: Any) -> None:
     a config raises :class:`ConfigError` then.
     """
     for fld in fields(obj):
-        path = fld.metadata.get("lazy_default")
+        path = lazy_path(type(obj), fld)
         if path is not None and getattr(obj, fld.name) is None:
             try:
                 setattr(obj, fld.name, resolve_path(path))
@@ -52,9 +65,10 @@ def resolve_lazy_fields(obj: Any) -> None:
 
 def _is_hidden(obj: Any, fld: Any, value: Any) -> bool:
     """Whether a field is left out of the compact print of ``obj``."""
-    if "lazy_default" in fld.metadata:
+    path = lazy_path(type(obj), fld)
+    if path is not None:
         try:
-            return value is None or value is resolve_path(fld.metadata["lazy_default"])
+            return value is None or value is resolve_path(path)
         except (ImportError, AttributeError):
             return False
     if getattr(obj, "is_perfect", False) and fld.name != "is_perfect":
