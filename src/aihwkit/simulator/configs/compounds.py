@@ -265,8 +265,9 @@ class MixedPrecisionCompound(DigitalRankUpdateCell):
 
     Every ``transfer_every`` mini-batches (<= 0: never) ``n_rows_per_transfer`` rows (-1:
     all; ``random_row``: random start) with ``|chi| >= granularity`` receive
-    ``n = trunc(transfer_lr * chi / granularity)`` pulses and ``chi -= n * granularity``
-    (``granularity`` in weight units, 0: the device's own). ``n_x_bins``/``n_d_bins``
+    ``n = trunc(chi / granularity)`` pulses, written with learning rate
+    ``granularity * transfer_lr``, and ``chi -= n * granularity`` (``granularity`` in
+    weight units, 0: the device's own). ``n_x_bins``/``n_d_bins``
     quantize x and d before accumulation (0: off), with stochastic rounding when
     ``stoc_round_x``/``stoc_round_d``.
     """

@@ -44,6 +44,7 @@ class AnalogFunction(Function):
         else:
             analog_ctx = ctx.analog_ctx
             offload = tile.rpu_config.runtime
+            input_ = input_.detach()
             analog_ctx.analog_input.append(input_.cpu() if offload.offload_input else input_)
             analog_ctx.analog_grad_output.append(
                 grad_output.cpu() if offload.offload_gradient else grad_output)

@@ -242,7 +242,7 @@ class TileWithPeriphery(TileModuleBase):
         if x_rows.shape[0] != d_rows.shape[0]:
             raise TileError(f"x and d disagree in batch size: {x_rows.shape[0]} vs "
                             f"{d_rows.shape[0]}")
-        x_rows, d_rows = self._update_operands(x_rows, d_rows)
+        x_rows, d_rows = self._update_operands(x_rows.detach(), d_rows.detach())
         self.tile.update(x_rows.contiguous(), d_rows.contiguous())
 
     def _update_operands(self, x_rows: Tensor, d_rows: Tensor) -> Tuple[Tensor, Tensor]:
