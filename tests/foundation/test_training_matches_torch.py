@@ -27,7 +27,7 @@ def _train(model, optimizer, x, y, steps):
         loss = ((model(x[batch]) - y[batch]) ** 2).mean()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     return losses
 
 

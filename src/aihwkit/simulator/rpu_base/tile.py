@@ -47,9 +47,13 @@ class RPUSimple(EngineBase):
         self.dtype = dtype
         self.rng = rng
         self.learning_rate = DEFAULT_LEARNING_RATE
-        self.device_engine = build_device(rpu_config.device, d_size, x_size, device=device,
-                                          dtype=dtype, rng=rng)
+        self.device_engine = self._build_device(rpu_config)
         self._build_periphery(rpu_config)
+
+    def _build_device(self, rpu_config: Any) -> DeviceEngine:
+        """The device engine registered for ``rpu_config.device``."""
+        return build_device(rpu_config.device, self.d_size, self.x_size, device=self.device,
+                            dtype=self.dtype, rng=self.rng)
 
     def _build_periphery(self, rpu_config: Any) -> None:
         """Exact products: nothing to build."""

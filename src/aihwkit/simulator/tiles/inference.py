@@ -24,10 +24,9 @@ from aihwkit.simulator.rpu_base.weight_ops import (
     check_clip, check_modifier, check_remap, clip_weights, modifier_is_active, modify_weights,
     remap_weights)
 from aihwkit.simulator.parameters.enums import WeightClipType, WeightRemapType
-from aihwkit.simulator.parameters.helpers import check_known_attributes
 from aihwkit.simulator.rpu_base.devices.ideal import IdealEngine
 from aihwkit.simulator.rpu_base.rng import TileRNG
-from aihwkit.simulator.rpu_base.tile import DEFAULT_LEARNING_RATE, RPUPulsed
+from aihwkit.simulator.rpu_base.tile import RPUPulsed
 from aihwkit.simulator.tiles.periphery import TileWithPeriphery
 
 
@@ -78,20 +77,14 @@ class InferenceEngine(RPUPulsed):
 
     def __init__(self, rpu_config: Any, d_size: int, x_size: int, *, device: torch.device,
                  dtype: torch.dtype, rng: TileRNG) -> None:
-        # pylint: disable=super-init-not-called
-        check_known_attributes(rpu_config)
-        self.d_size = d_size
-        self.x_size = x_size
-        self.device = torch.device(device)
-        self.dtype = dtype
-        self.rng = rng
-        self.learning_rate = DEFAULT_LEARNING_RATE
-        self.device_engine = SharedWeightDevice(rpu_config.device, d_size, x_size,
-                                                device=device, dtype=dtype, rng=rng)
-        self._build_periphery(rpu_config)
+        super().__init__(rpu_config, d_size, x_size, device=device, dtype=dtype, rng=rng)
         self.modified_weights: Optional[Tensor] = None
         self.modified_in_test = False
         self.last_forward_modified = False
+
+    def _build_device(self, rpu_config: Any) -> SharedWeightDevice:
+        return SharedWeightDevice(rpu_config.device, self.d_size, self.x_size,
+                                  device=self.device, dtype=self.dtype, rng=self.rng)
 
     def set_modified_weights(self, weights: Tensor, in_test: bool) -> None:
         """Store the forward weights ``W_fb`` (used until the next call)."""

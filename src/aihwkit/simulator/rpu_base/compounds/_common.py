@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 
-from aihwkit.exceptions import ConfigError, TileError, check_field
+from aihwkit.exceptions import ConfigError, check_field
 from aihwkit.simulator.configs.compounds import UnitCell
 from aihwkit.simulator.configs.devices import PulsedDevice
 from aihwkit.simulator.parameters.enums import BoundManagementType, NoiseManagementType
@@ -209,12 +209,9 @@ class CompoundEngine(DeviceEngine):
         return OrderedDict(zip(self.hidden_parameter_names(), values))
 
     def set_hidden_parameters(self, params: Dict[str, torch.Tensor]) -> None:
-        if not params:
+        if not self.check_hidden_names(params):
             return
         names = self.hidden_parameter_names()
-        if list(params.keys()) != names:
-            raise TileError(f"Hidden parameter names {list(params.keys())} do not match "
-                            f"the device's {names}")
         for idx, child in enumerate(self.children):
             child_names = child.hidden_parameter_names()
             child.set_hidden_parameters(OrderedDict(

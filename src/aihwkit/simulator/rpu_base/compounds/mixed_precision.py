@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 
 import torch
 
-from aihwkit.exceptions import ConfigError, TileError, check_field
+from aihwkit.exceptions import ConfigError, check_field
 from aihwkit.simulator.configs.compounds import MixedPrecisionCompound, UnitCell
 from aihwkit.simulator.rpu_base.compounds._common import build_children, is_pulsed_config
 from aihwkit.simulator.rpu_base.compounds._shared import line_update
@@ -205,12 +205,9 @@ class MixedPrecisionEngine(DeviceEngine):
         return params
 
     def set_hidden_parameters(self, params: Dict[str, torch.Tensor]) -> None:
-        if not params:
+        if not self.check_hidden_names(params):
             return
         names = self.hidden_parameter_names()
-        if list(params.keys()) != names:
-            raise TileError(f"Hidden parameter names {list(params.keys())} do not match "
-                            f"the device's {names}")
         self.device_engine.set_hidden_parameters(
             OrderedDict((name, params[name]) for name in names[:-1]))
         self.chi = torch.as_tensor(params["hidden_weights_chi"]).to(

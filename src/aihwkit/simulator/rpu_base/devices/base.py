@@ -108,15 +108,22 @@ class DeviceEngine(EngineBase):
         return OrderedDict((name, getattr(self, name).detach().clone())
                            for name in self.hidden_parameter_names())
 
-    def set_hidden_parameters(self, params: Dict[str, torch.Tensor]) -> None:
-        """Write hidden parameters; names must match :meth:`hidden_parameter_names`."""
+    def check_hidden_names(self, params: Dict[str, torch.Tensor]) -> bool:
+        """Whether ``params`` is non-empty; raises :class:`TileError` unless its names are
+        exactly :meth:`hidden_parameter_names` in order."""
         if not params:
-            return
+            return False
         names = self.hidden_parameter_names()
         if list(params.keys()) != names:
             raise TileError(f"Hidden parameter names {list(params.keys())} do not match "
                             f"the device's {names}")
-        for name in names:
+        return True
+
+    def set_hidden_parameters(self, params: Dict[str, torch.Tensor]) -> None:
+        """Write hidden parameters; names must match :meth:`hidden_parameter_names`."""
+        if not self.check_hidden_names(params):
+            return
+        for name in self.hidden_parameter_names():
             value = torch.as_tensor(params[name])
             setattr(self, name, value.to(device=self.device, dtype=self.dtype).clone())
 
