@@ -125,3 +125,15 @@ def test_array_like_weights_are_accepted():
     tile = FloatingPointTile(2, 2)
     tile.set_weights([[1.0, 2.0], [3.0, 4.0]])
     torch.testing.assert_close(tile.get_weights()[0], torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+
+
+def test_engine_summary_lists_settings_and_brief_info():
+    from aihwkit.simulator.configs import SingleRPUConfig
+    from aihwkit.simulator.configs.devices import ConstantStepDevice
+    from aihwkit.simulator.tiles import AnalogTile
+
+    tile = AnalogTile(3, 4, SingleRPUConfig(device=ConstantStepDevice(dw_min=0.01)))
+    assert repr(tile) == "AnalogTile(RPUPulsed<float>[ConstantStep](3,4))"
+    text = str(tile.tile)
+    assert "Device:\n  ConstantStepDevice(dw_min=0.01)" in text
+    assert text.endswith("RPUPulsed<float>[ConstantStep](3,4)")

@@ -41,6 +41,7 @@ class RPUSimple(EngineBase):
     def __init__(self, rpu_config: Any, d_size: int, x_size: int, *, device: torch.device,
                  dtype: torch.dtype, rng: TileRNG) -> None:
         check_known_attributes(rpu_config)
+        self.rpu_config = rpu_config
         self.d_size = d_size
         self.x_size = x_size
         self.device = torch.device(device)
@@ -93,6 +94,19 @@ class RPUSimple(EngineBase):
     def set_hidden_parameters(self, params: Dict[str, torch.Tensor]) -> None:
         """Write hidden parameters (names and order must match)."""
         self.device_engine.set_hidden_parameters(params)
+
+    def __str__(self) -> str:
+        """Multi-line summary: the periphery, update and device settings that differ from
+        their defaults, then the brief info line."""
+        lines = []
+        for title, name in (("Forward", "forward"), ("Backward", "backward"),
+                            ("Update", "update"), ("Device", "device")):
+            value = getattr(self.rpu_config, name, None)
+            if value is not None:
+                lines.append(f"{title}:\n" + "\n".join("  " + line
+                                                      for line in str(value).split("\n")))
+        lines.append(self.brief_info())
+        return "\n".join(lines)
 
     def brief_info(self) -> str:
         """``RPUSimple<float>(d,x)`` style summary."""
