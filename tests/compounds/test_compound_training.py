@@ -86,7 +86,9 @@ SLOW_LEARNERS = {
 # Tiki-Taka on ReRAM: the absolute fast learning rate (1.0) drives the asymmetric fast
 # device into saturation, and single runs range from no progress to a factor 7 (aihwkit
 # 1.1.0 alike: factors 0.9 ... 3.5 over 8 seeds). Median over five seeds.
-ERRATIC = {"TikiTakaReRamESPreset"}
+# The TTv2 presets on ReRamES scatter as widely (side by side with aihwkit 1.1.0 over six
+# seeds at 600 steps: loss ratios 0.09 ... 1.45 here, 0.29 ... 1.04 there, medians ~0.5).
+ERRATIC = {"TikiTakaReRamESPreset", "TTv2ReRamESPreset", "ChoppedTTv2ReRamESPreset"}
 # PCMPreset (one-sided PCM pair refreshed after every mini-batch) does not learn this
 # problem in aihwkit 1.1.0 either: the noisy refresh of the nearly empty pairs (read
 # noise 0.1, steps of up to 28 dw_min near zero conductance) raises the loss at every
@@ -108,7 +110,9 @@ def test_every_compound_preset_trains(name):
         ratios = sorted(last / first for first, last in (
             regression(config(), steps=600, lr=lr, batch=8, seed=seed)
             for seed in range(seeds)))
-        assert ratios[seeds // 2] < 1 / 1.25, ratios
+        # erratic presets: the median run must still lower the loss
+        bound = 1.0 if name in ERRATIC else 1 / 1.25
+        assert ratios[seeds // 2] < bound, ratios
     else:
         first, last = regression(config(), steps=300, lr=0.05, batch=8)
         assert last < first / 2, (first, last)
