@@ -21,17 +21,12 @@ from aihwkit.simulator.parameters.helpers import _PrintableMixin
 from aihwkit.simulator.parameters.inference import DriftParameter, SimpleDriftParameter
 
 
-@dataclass
-class FloatingPointDevice(_PrintableMixin):
-    """Floating point reference device: exact forward, backward and update.
+class _LifetimeDiffusionMixin:
+    """``requires_diffusion``/``requires_decay`` of devices with ``diffusion`` and
+    ``lifetime`` fields."""
 
-    ``lifetime`` (in optimizer steps, > 1 to act) decays weights as
-    ``W <- W * (1 - 1 / lifetime)``; ``diffusion`` adds ``diffusion * xi`` per step.
-    """
-
-    diffusion: float = 0.0
-    lifetime: float = 0.0
-    drift: SimpleDriftParameter = field(default_factory=SimpleDriftParameter)
+    diffusion: float
+    lifetime: float
 
     def requires_diffusion(self) -> bool:
         """Whether the optimizer step applies diffusion."""
@@ -43,7 +38,20 @@ class FloatingPointDevice(_PrintableMixin):
 
 
 @dataclass
-class IdealDevice(_PrintableMixin):
+class FloatingPointDevice(_LifetimeDiffusionMixin, _PrintableMixin):
+    """Floating point reference device: exact forward, backward and update.
+
+    ``lifetime`` (in optimizer steps, > 1 to act) decays weights as
+    ``W <- W * (1 - 1 / lifetime)``; ``diffusion`` adds ``diffusion * xi`` per step.
+    """
+
+    diffusion: float = 0.0
+    lifetime: float = 0.0
+    drift: SimpleDriftParameter = field(default_factory=SimpleDriftParameter)
+
+
+@dataclass
+class IdealDevice(_LifetimeDiffusionMixin, _PrintableMixin):
     """Ideal update (exact ``W -= lr * d x^T``, no bounds) behind IO-managed forward/backward.
 
     Fields: ``diffusion`` std of one diffusion step (weight units); ``lifetime`` decay
@@ -57,17 +65,9 @@ class IdealDevice(_PrintableMixin):
     lifetime: float = 0.0
     reset_std: float = 0.01
 
-    def requires_diffusion(self) -> bool:
-        """Whether the optimizer step applies diffusion."""
-        return self.diffusion > 0.0
-
-    def requires_decay(self) -> bool:
-        """Whether the optimizer step applies decay."""
-        return self.lifetime > 0.0
-
 
 @dataclass
-class PulsedDevice(_PrintableMixin):
+class PulsedDevice(_LifetimeDiffusionMixin, _PrintableMixin):
     """Parameters shared by every pulsed single device (the model itself is a subclass).
 
     Per crosspoint, at construction: bounds ``b+ = w_max * (1 + w_max_dtod * xi)``,
@@ -116,14 +116,6 @@ class PulsedDevice(_PrintableMixin):
     w_min: float = -0.6
     w_min_dtod: float = 0.3
     count_pulses: bool = False
-
-    def requires_diffusion(self) -> bool:
-        """Whether the optimizer step applies diffusion."""
-        return self.diffusion > 0.0
-
-    def requires_decay(self) -> bool:
-        """Whether the optimizer step applies decay."""
-        return self.lifetime > 0.0
 
 
 @dataclass
