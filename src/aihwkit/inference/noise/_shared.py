@@ -2,12 +2,13 @@
 
 import copy
 import math
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
-from aihwkit.inference._common import InferenceArgumentError, check_number, polyval
+from aihwkit.inference._common import (
+    InferenceArgumentError, check_coefficients, check_number, polyval)
 from aihwkit.inference.converter.base import BaseConductanceConverter
 from aihwkit.inference.converter.conductance import SinglePairConductanceConverter
 
@@ -33,6 +34,24 @@ def resolve_converter(owner: str, g_converter: Optional[BaseConductanceConverter
         raise InferenceArgumentError(f"{owner}: g_max is needed (neither given nor defined "
                                      "by the converter)")
     return g_converter, check_number(owner, "g_max", value, minimum=0.0, strict=True)
+
+
+def resolve_prog_coeff(owner: str, prog_coeff: Optional[Sequence[float]],
+                       default_coeff: Sequence[float], default_reference: float, g_max: float,
+                       g_max_reference: Optional[float]) -> Tuple[List[float], float]:
+    """Programming-noise coefficients and the ``g_max`` they were fitted at.
+
+    The default fit keeps its own reference conductance; user coefficients refer to
+    ``g_max``; an explicit ``g_max_reference`` overrides both.
+    """
+    if prog_coeff is None:
+        coeffs, reference = list(default_coeff), default_reference
+    else:
+        coeffs, reference = check_coefficients(owner, "prog_coeff", prog_coeff), g_max
+    if g_max_reference is not None:
+        reference = g_max_reference
+    return coeffs, check_number(owner, "prog_coeff_g_max_reference", reference, minimum=0.0,
+                                strict=True)
 
 
 def check_scales(owner: str, **scales: Any) -> None:

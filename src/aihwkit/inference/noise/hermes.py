@@ -12,12 +12,12 @@ import torch
 from torch import Tensor
 
 from aihwkit.inference._common import (
-    InferenceArgumentError, check_coefficients, check_number)
+    InferenceArgumentError, check_number)
 from aihwkit.inference.converter.base import BaseConductanceConverter
 from aihwkit.inference.noise.base import BaseNoiseModel
 from aihwkit.inference.noise._shared import (
     abs_normal_nu, check_scales, poly_programming_noise, power_law_drift,
-    read_noise_time_factor, resolve_converter)
+    read_noise_time_factor, resolve_converter, resolve_prog_coeff)
 
 _DEFAULTS = {
     # num_devices: (g_max µS, t_0 s, programming coefficients)
@@ -67,16 +67,8 @@ class HermesNoiseModel(BaseNoiseModel):
             raise InferenceArgumentError(f"{name}: g_max = {self.g_max} must be <= {max_g} µS "
                                          f"for {self.num_devices} device(s)")
         super().__init__(g_converter)
-        if prog_coeff is None:
-            self.prog_coeff = list(default_coeff)
-            reference = max_g
-        else:
-            self.prog_coeff = check_coefficients(name, "prog_coeff", prog_coeff)
-            reference = self.g_max
-        if prog_coeff_g_max_reference is not None:
-            reference = prog_coeff_g_max_reference
-        self.prog_coeff_g_max_reference = check_number(
-            name, "prog_coeff_g_max_reference", reference, minimum=0.0, strict=True)
+        self.prog_coeff, self.prog_coeff_g_max_reference = resolve_prog_coeff(
+            name, prog_coeff, default_coeff, max_g, self.g_max, prog_coeff_g_max_reference)
         self.t_read = check_number(name, "t_read", t_read, minimum=0.0, strict=True)
         self.t_0 = check_number(name, "t_0", default_t0 if t_0 is None else t_0,
                                 minimum=0.0, strict=True)

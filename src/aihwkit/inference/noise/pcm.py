@@ -17,14 +17,14 @@ import torch
 from torch import Tensor
 
 from aihwkit.inference._common import (
-    InferenceArgumentError, check_coefficients, check_number, interp)
+    InferenceArgumentError, check_number, interp)
 from aihwkit.inference.converter.base import BaseConductanceConverter
 from aihwkit.inference.converter.conductance import (
     CustomPairConductanceConverter, NPairConductanceConverter, SinglePairConductanceConverter)
 from aihwkit.inference.noise.base import BaseNoiseModel
 from aihwkit.inference.noise._shared import (
     abs_normal_nu, check_scales, poly_programming_noise, power_law_drift,
-    read_noise_time_factor, resolve_converter)
+    read_noise_time_factor, resolve_converter, resolve_prog_coeff)
 
 PCM_PROG_COEFF = [0.26348, 1.9650, -1.1731]
 PCM_PROG_COEFF_G_MAX_REFERENCE = 25.0
@@ -58,16 +58,9 @@ class PCMLikeNoiseModel(BaseNoiseModel):
         name = type(self).__name__
         g_converter, self.g_max = resolve_converter(name, g_converter, g_max)
         super().__init__(g_converter)
-        if prog_coeff is None:
-            self.prog_coeff = list(PCM_PROG_COEFF)
-            reference = PCM_PROG_COEFF_G_MAX_REFERENCE
-        else:
-            self.prog_coeff = check_coefficients(name, "prog_coeff", prog_coeff)
-            reference = self.g_max
-        if prog_coeff_g_max_reference is not None:
-            reference = prog_coeff_g_max_reference
-        self.prog_coeff_g_max_reference = check_number(
-            name, "prog_coeff_g_max_reference", reference, minimum=0.0, strict=True)
+        self.prog_coeff, self.prog_coeff_g_max_reference = resolve_prog_coeff(
+            name, prog_coeff, PCM_PROG_COEFF, PCM_PROG_COEFF_G_MAX_REFERENCE, self.g_max,
+            prog_coeff_g_max_reference)
         self.t_read = check_number(name, "t_read", t_read, minimum=0.0, strict=True)
         self.t_0 = check_number(name, "t_0", t_0, minimum=0.0, strict=True)
         check_scales(name, prog_noise_scale=prog_noise_scale,

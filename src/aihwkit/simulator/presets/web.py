@@ -5,28 +5,17 @@ from typing import Any, Optional
 
 from aihwkit.simulator.configs.configs import (
     InferenceRPUConfig, default_drift_compensation, default_noise_model)
-from aihwkit.simulator.parameters.enums import (
-    BoundManagementType, NoiseManagementType, WeightClipType, WeightModifierType,
-    WeightNoiseType)
+from aihwkit.simulator.parameters.enums import WeightClipType, WeightModifierType
 from aihwkit.simulator.parameters.inference import (
     WeightClipParameter, WeightModifierParameter)
 from aihwkit.simulator.parameters.io import IOParameters
 from aihwkit.simulator.parameters.mapping import MappingParameter
+from aihwkit.simulator.presets.utils import PresetIOParameters
 
 
 @dataclass
-class WebComposerIOParameters(IOParameters):
+class WebComposerIOParameters(PresetIOParameters):
     """Periphery of the web composer (the values of ``PresetIOParameters``)."""
-
-    bound_management: BoundManagementType = BoundManagementType.ITERATIVE
-    noise_management: NoiseManagementType = NoiseManagementType.ABS_MAX
-    inp_res: float = 1.0 / (2**7 - 2)
-    inp_sto_round: bool = False
-    out_bound: float = 20.0
-    out_noise: float = 0.1
-    out_res: float = 1.0 / (2**9 - 2)
-    w_noise: float = 0.0
-    w_noise_type: WeightNoiseType = WeightNoiseType.NONE
 
 
 @dataclass
