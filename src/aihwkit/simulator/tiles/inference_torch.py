@@ -137,6 +137,12 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
 
         Shape: ``x`` ``[..., in_size]``; returns ``[..., out_size]``.
         """
+        out, shape = self._analog_forward(x)
+        return self._digital_periphery(out, shape)
+
+    def _analog_forward(self, x: Tensor) -> Tuple[Tensor, Tuple[int, ...]]:
+        """Input range, modified weights and the analog MVM; returns the output rows
+        ``[B, out_size]`` (tile units) and the input's shape."""
         self._check_tensor("x", x, self.in_size, False)
         self.tile.set_config(self.rpu_config)
         rows, shape = self._to_rows(x, False)
@@ -152,7 +158,11 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
             check_modifier(modifier, torch_tile=True)
             batch = rows.shape[0] if modifier.per_batch_sample else None
             weights = modify_weights_torch(weights, modifier, batch, self._rng.generator)
-        out = self.tile(rows, not self.training, weights)
+        return self.tile(rows, not self.training, weights), shape
+
+    def _digital_periphery(self, out: Tensor, shape: Tuple[int, ...]) -> Tensor:
+        """Digital output stage: input range, mapping and learned scales, drift alpha
+        (eval), bias."""
         if self.input_range is not None:
             out = out * self.input_range.detach().abs()
         if self.mapping_scales is not None:

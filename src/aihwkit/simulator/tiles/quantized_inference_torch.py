@@ -27,8 +27,7 @@ from torch import Tensor
 from torch.nn import Module, Parameter
 
 from aihwkit.exceptions import ConfigError, check_field
-from aihwkit.simulator.rpu_base.weight_ops import check_modifier, modify_weights_torch
-from aihwkit.simulator.tiles.inference_torch import TorchInferenceTile, _ScaleWeightGrad
+from aihwkit.simulator.tiles.inference_torch import TorchInferenceTile
 
 MAX_BITS = 32
 
@@ -304,33 +303,16 @@ class QuantizedTorchInferenceTile(TorchInferenceTile):
         Shape: ``x`` ``[..., in_size]``; returns ``[..., out_size]``.
         """
         self._sync_quantizers()
-        if self.periph_scale_quantizer is None:
-            out = super().forward(x)
-        else:
-            out = self._quantized_periphery_forward(x)
+        out = super().forward(x)
         if self.act_quantizer is not None:
             out = self.act_quantizer(out)
         return out
 
-    def _quantized_periphery_forward(self, x: Tensor) -> Tensor:
-        """The forward of :class:`TorchInferenceTile` with the digital output scales
-        merged into one fake-quantized factor and a fake-quantized bias."""
-        self._check_tensor("x", x, self.in_size, False)
-        self.tile.set_config(self.rpu_config)
-        rows, shape = self._to_rows(x, False)
-        if self.input_range is not None:
-            if self.training:
-                self._init_input_range_from_data(rows.detach())
-            rows = self._clip_input(rows)
-        weights = self.tile.weight
-        if self.mapping_scales is not None:
-            weights = _ScaleWeightGrad.apply(weights, self.mapping_scales.detach())
-        if self.training:
-            modifier = self.rpu_config.modifier
-            check_modifier(modifier, torch_tile=True)
-            batch = rows.shape[0] if modifier.per_batch_sample else None
-            weights = modify_weights_torch(weights, modifier, batch, self._rng.generator)
-        out = self.tile(rows, not self.training, weights)
+    def _digital_periphery(self, out: Tensor, shape: Tuple[int, ...]) -> Tensor:
+        """With periphery quantization: the digital output scales merged into one
+        fake-quantized factor, then drift alpha (eval) and a fake-quantized bias."""
+        if self.periph_scale_quantizer is None:
+            return super()._digital_periphery(out, shape)
         scales = self.merged_scales()
         if scales is not None:
             out = out * self.periph_scale_quantizer(scales)
