@@ -89,7 +89,9 @@ def test_rpu_config_defaults():
     for name in spec.RPU_CONFIG_ORDER:
         config = getattr(cfg, name)()
         assert config.mapping == mapping.MappingParameter()
-        assert config.tile_array_class is None
+        expected = ("QuantizedTileModuleArray" if name == "QuantizedTorchInferenceRPUConfig"
+                    else "TileModuleArray")
+        assert config.tile_array_class.__name__ == expected, name
     assert isinstance(cfg.TorchInferenceRPUConfigIRDropT().forward, io.IOParametersIRDropT)
     quant = cfg.QuantizedTorchInferenceRPUConfig()
     assert isinstance(quant.pre_post, pre_post.PrePostProcessingParameterQuant)

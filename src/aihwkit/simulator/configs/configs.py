@@ -49,6 +49,7 @@ class FloatingPointRPUConfig(MappableRPU, PrePostProcessingRPU):
     """Configuration of an exact floating point tile."""
 
     tile_class: Any = lazy_class(f"{_TILES}.floating_point:FloatingPointTile")
+    tile_array_class: Any = lazy_class(f"{_TILES}.array:TileModuleArray")
     device: FloatingPointDevice = field(default_factory=FloatingPointDevice)
 
 
@@ -67,6 +68,7 @@ class SingleRPUConfig(IOManagedRPUConfig):
     """Configuration of an analog tile with one pulsed device per crosspoint."""
 
     tile_class: Any = lazy_class(f"{_TILES}.analog:AnalogTile")
+    tile_array_class: Any = lazy_class(f"{_TILES}.array:TileModuleArray")
     device: PulsedDevice = field(default_factory=ConstantStepDevice)
 
 
@@ -76,6 +78,7 @@ class UnitCellRPUConfig(IOManagedRPUConfig):
     (``device`` must be set to a concrete compound)."""
 
     tile_class: Any = lazy_class(f"{_TILES}.analog:AnalogTile")
+    tile_array_class: Any = lazy_class(f"{_TILES}.array:TileModuleArray")
     device: UnitCell = field(default_factory=UnitCell)
 
 
@@ -85,6 +88,7 @@ class DigitalRankUpdateRPUConfig(IOManagedRPUConfig):
     must be set to a concrete cell such as ``MixedPrecisionCompound``)."""
 
     tile_class: Any = lazy_class(f"{_TILES}.analog:AnalogTile")
+    tile_array_class: Any = lazy_class(f"{_TILES}.array:TileModuleArray")
     device: DigitalRankUpdateCell = field(default_factory=DigitalRankUpdateCell)
 
 
@@ -102,6 +106,7 @@ class InferenceRPUConfig(IOManagedRPUConfig):
     """
 
     tile_class: Any = lazy_class(f"{_TILES}.inference:InferenceTile")
+    tile_array_class: Any = lazy_class(f"{_TILES}.array:TileModuleArray")
     forward: IOParameters = field(default_factory=IOParameters, metadata=_BINDINGS)
     backward: IOParameters = field(
         default_factory=lambda: IOParameters(is_perfect=True), init=False, metadata=_BINDINGS)
@@ -156,6 +161,7 @@ class QuantizedTorchInferenceRPUConfig(TorchInferenceRPUConfig):
 
     tile_class: Any = lazy_class(
         f"{_TILES}.quantized_inference_torch:QuantizedTorchInferenceTile")
+    tile_array_class: Any = lazy_class(f"{_TILES}.array:QuantizedTileModuleArray")
     pre_post: PrePostProcessingParameter = field(
         default_factory=PrePostProcessingParameterQuant)
     act_quant_config: Optional[ActivationQuantConfig] = None
