@@ -16,9 +16,10 @@ from aihwkit.simulator.configs import (
     DigitalRankUpdateRPUConfig, FloatingPointRPUConfig, SingleRPUConfig, UnitCellRPUConfig)
 from aihwkit.simulator.parameters.base import RPUConfigBase
 
-# abstract defaults (a user must choose a unit cell / compound) and unsimulated tiles
-ABSTRACT = {"UnitCellRPUConfig", "DigitalRankUpdateRPUConfig", "IOManagedRPUConfig",
-            "TorchInferenceRPUConfigIRDropT"}
+from contract_catalogue import ABSTRACT_RPU_CONFIGS
+
+# abstract defaults (a user must choose a unit cell / compound)
+ABSTRACT = set(ABSTRACT_RPU_CONFIGS)
 
 
 def _catalogue():
@@ -53,8 +54,9 @@ def _train(layer, steps, seed):
 
 def _state(layer):
     weight, bias = layer.get_weights()
-    hidden = layer.analog_module.get_hidden_parameters()
-    return [weight, bias] + list(hidden.values())
+    hidden = [value for tile in layer.analog_tiles()
+              for value in tile.get_hidden_parameters().values()]
+    return [weight, bias] + hidden
 
 
 def test_catalogue_is_complete():
@@ -92,7 +94,7 @@ def test_trains_and_copies_continue_identically(name, klass):
 def test_bad_inputs_leave_state_untouched(name, klass):
     layer = _layer(klass)
     before = [t.clone() for t in _state(layer) if t is not None]
-    tile = layer.analog_module
+    tile = next(layer.analog_tiles())
     for bad in (torch.rand(3, 5), torch.rand(3, 6, dtype=torch.float64), [[0.0] * 6]):
         with pytest.raises(AihwkitException):
             layer(bad)

@@ -1,68 +1,9 @@
-"""``AnalogContext``: the parameter through which an optimizer reaches an analog tile."""
+"""``AnalogContext``: the parameter through which an optimizer reaches an analog tile.
 
-from typing import Any, List, Optional
+The class lives with the tiles (:mod:`aihwkit.simulator.tiles.context`), which create
+one per tile; this module keeps the import path of the original package.
+"""
 
-import torch
-from torch.nn import Parameter
+from aihwkit.simulator.tiles.context import AnalogContext
 
-
-class AnalogContext(Parameter):
-    """A scalar parameter registered on every tile as ``analog_ctx``.
-
-    It carries no gradient; the tile's backward stores the (input, grad_output) pairs in
-    ``analog_input`` / ``analog_grad_output`` and the analog optimizer turns them into one
-    tile update per step. ``use_torch_update`` marks tiles whose weights are an ordinary
-    parameter updated by torch (inference tiles).
-    """
-
-    def __new__(cls, analog_tile: Any, parameter: Optional[Parameter] = None) -> "AnalogContext":
-        if parameter is None:
-            data = torch.ones((), dtype=analog_tile.get_dtype(), device=analog_tile.device)
-        else:
-            data = parameter.data
-        return Parameter.__new__(cls, data, requires_grad=True)
-
-    def __init__(self, analog_tile: Any, parameter: Optional[Parameter] = None) -> None:
-        super().__init__()
-        self.analog_tile = analog_tile
-        self.use_torch_update = False
-        self.use_indexed = False
-        self.analog_input: List[torch.Tensor] = []
-        self.analog_grad_output: List[torch.Tensor] = []
-
-    def set_indexed(self, value: bool = True) -> None:
-        """Switch the indexed (convolution) interface on or off."""
-        self.use_indexed = value
-
-    def set_data(self, data: torch.Tensor) -> None:
-        """Copy ``data`` into the context."""
-        self.data.copy_(data)
-
-    def get_data(self) -> torch.Tensor:
-        """The context's data."""
-        return self.data
-
-    def reset(self, analog_tile: Optional[Any] = None) -> None:
-        """Forget stored traces; optionally re-link ``analog_tile`` and this context."""
-        self.analog_input = []
-        self.analog_grad_output = []
-        if analog_tile is not None:
-            self.analog_tile = analog_tile
-            analog_tile.analog_ctx = self
-
-    def has_gradient(self) -> bool:
-        """Whether traces wait for an update."""
-        return bool(self.analog_input)
-
-    def __copy__(self) -> Parameter:
-        return Parameter(self.data)
-
-    def __deepcopy__(self, memo: Any) -> Parameter:
-        return Parameter(self.data.clone())
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # contexts are rebuilt by their tile; alone they pickle as a plain parameter
-        return (Parameter, (self.data.detach().clone(), True))
-
-    def __repr__(self) -> str:
-        return "AnalogContext of " + self.analog_tile.get_brief_info()
+__all__ = ["AnalogContext"]

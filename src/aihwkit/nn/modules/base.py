@@ -1,7 +1,9 @@
 """``AnalogLayerBase``: what every analog layer and container offers."""
 
-from typing import Any, Callable, Generator, List, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, Generator, List, Optional, Tuple
 
+import torch
 from torch import Tensor
 from torch.nn import Module, Parameter
 
@@ -110,10 +112,64 @@ class AnalogLayerBase:
     def load_state_dict(self, state_dict: Any, strict: bool = True,
                         load_rpu_config: Optional[bool] = None,
                         strict_rpu_config_check: Optional[bool] = None) -> Any:
-        """Load a state dict; ``load_rpu_config=False`` keeps the current configs."""
-        for tile in self.analog_tiles():
+        """Load a state dict, all or nothing.
+
+        Every tile's analog state is checked and its new engine built before anything
+        changes (errors name the tile's module path); tensor shapes of the digital
+        parameters are checked too. If torch's loading still fails (missing or
+        unexpected keys with ``strict``), the model is restored to its previous state.
+
+        Args:
+            state_dict: the state dict.
+            strict: whether keys must match exactly (as in torch).
+            load_rpu_config: adopt the stored RPU configs (``True``, default) or keep the
+                current ones (``False``; the stored ones must be compatible). Kept on the
+                tiles for later loads; ``None`` leaves the previous setting.
+            strict_rpu_config_check: with ``load_rpu_config=False``, require the stored
+                config class to be related to the current one.
+
+        Raises:
+            TileError, TileModuleError, ConfigError: an analog state does not fit.
+            ModuleError: a digital tensor has the wrong shape.
+            RuntimeError: torch's key checks failed (model unchanged).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise ModuleError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+        tiles = list(self.named_analog_tiles())
+        for _, tile in tiles:
             tile.set_load_rpu_config_state(load_rpu_config, strict_rpu_config_check)
-        return Module.load_state_dict(self, state_dict, strict)  # type: ignore[arg-type]
+        self._check_digital_shapes(state_dict)
+        prepared = []
+        for name, tile in tiles:
+            key = (name + "." if name else "") + "analog_tile_state"
+            if key in state_dict:
+                entry = state_dict[key]
+                prepared.append((tile, entry, tile.prepare_named(entry, name)))
+        backup = _snapshot(self)
+        try:
+            for tile, entry, ready in prepared:
+                tile.__dict__["_pending_state"] = (entry, ready)
+            return Module.load_state_dict(self, state_dict, strict)  # type: ignore[arg-type]
+        except BaseException:
+            _restore(self, backup)
+            raise
+        finally:
+            for tile, _, _ in prepared:
+                tile.__dict__.pop("_pending_state", None)
+
+    def _check_digital_shapes(self, state_dict: Mapping) -> None:
+        """Every stored parameter/buffer tensor has the shape of the module's own."""
+        own = {}
+        for prefix, module in self.named_modules():  # type: ignore[attr-defined]
+            for name, value in list(module._parameters.items()) + list(module._buffers.items()):
+                own[f"{prefix}.{name}" if prefix else name] = value
+        for key, value in own.items():
+            stored = state_dict.get(key)
+            if isinstance(value, Tensor) and isinstance(stored, Tensor) \
+                    and key.rsplit(".", 1)[-1] not in _FREE_SHAPE_KEYS \
+                    and tuple(stored.shape) != tuple(value.shape):
+                raise ModuleError(f"Cannot load '{key}': stored shape {tuple(stored.shape)}, "
+                                  f"the model has {tuple(value.shape)}")
 
     def prepare_for_ddp(self) -> None:
         """Mark analog state as not to be synchronised by DistributedDataParallel."""
@@ -138,3 +194,31 @@ class AnalogLayerBase:
         config = getattr(getattr(self, "analog_module", None), "rpu_config", None)
         name = type(config).__name__ if config is not None else ""
         return f"{base}, {name}" if base and name else (base or name)
+
+
+# tensors whose shape follows the stored state (shared weights are restored from the
+# analog state; mapping scales may change between per-layer and per-output; the drift
+# compensation factor is [1], 0-d or per output)
+_FREE_SHAPE_KEYS = frozenset({"shared_weights", "mapping_scales", "analog_ctx", "alpha"})
+
+
+def _snapshot(model: Module) -> Dict[str, Any]:
+    """A detached copy of the model's complete state (analog states included)."""
+    flags = [(tile, tile.load_rpu_config, tile.strict_rpu_config_check)
+             for tile in model.analog_tiles()]  # type: ignore[attr-defined]
+    state = {key: (value.detach().clone() if isinstance(value, Tensor) else value)
+             for key, value in Module.state_dict(model).items()}
+    return {"state": state, "flags": flags}
+
+
+def _restore(model: Module, backup: Dict[str, Any]) -> None:
+    """Put a :func:`_snapshot` back (exactly, with the stored configs)."""
+    for tile, _, _ in backup["flags"]:
+        tile.load_rpu_config = True
+    try:
+        with torch.no_grad():
+            Module.load_state_dict(model, backup["state"], strict=False)
+    finally:
+        for tile, load_flag, strict_flag in backup["flags"]:
+            tile.load_rpu_config = load_flag
+            tile.strict_rpu_config_check = strict_flag

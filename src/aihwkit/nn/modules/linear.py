@@ -9,6 +9,7 @@ from torch.nn import Linear
 
 from aihwkit.exceptions import ArgumentError, NotSimulatedError
 from aihwkit.nn.modules.base import AnalogLayerBase
+from aihwkit.simulator.parameters.validation import validate_config_fields
 
 
 def _default_rpu_config() -> Any:
@@ -43,6 +44,7 @@ class AnalogLinear(AnalogLayerBase, Linear):
                 raise ArgumentError(f"{name} must be an integer >= 1, got {value!r}")
         if rpu_config is None:
             rpu_config = _default_rpu_config()
+        validate_config_fields(rpu_config)  # before the mapping picks the tile class
         if tile_module_class is None:
             tile_module_class = rpu_config.get_default_tile_module_class(out_features,
                                                                          in_features)

@@ -1,28 +1,15 @@
 """Common plumbing of engine objects: moving their tensors between devices and dtypes.
 
 Engine objects are plain Python objects whose state is tensors, numbers and child
-engines. Pickling and ``copy.deepcopy`` therefore work natively and restore them exactly;
-:meth:`EngineBase.to` walks the attributes to move every tensor.
+engines. The walk over that object graph lives in :mod:`aihwkit.simulator.rpu_base.state`
+and is shared by device moves (:meth:`EngineBase.to`), state export/import and copies.
 """
 
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import torch
 
-
-def _map_value(value: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
-    if isinstance(value, torch.Tensor):
-        return fn(value)
-    if isinstance(value, EngineBase):
-        value.apply_to_tensors(fn)
-        return value
-    if isinstance(value, list):
-        return [_map_value(item, fn) for item in value]
-    if isinstance(value, tuple):
-        return tuple(_map_value(item, fn) for item in value)
-    if isinstance(value, dict):
-        return {key: _map_value(item, fn) for key, item in value.items()}
-    return value
+from aihwkit.simulator.rpu_base.state import engine_parts, map_tensors
 
 
 class EngineBase:
@@ -33,10 +20,7 @@ class EngineBase:
 
     def apply_to_tensors(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
         """Replace every tensor attribute (also inside child engines/lists) by ``fn(t)``."""
-        for name, value in list(vars(self).items()):
-            if name == "rng":
-                continue
-            setattr(self, name, _map_value(value, fn))
+        map_tensors(self, fn)
 
     def to(self, device: Optional[torch.device] = None,
            dtype: Optional[torch.dtype] = None) -> "EngineBase":
@@ -54,9 +38,6 @@ class EngineBase:
         return self
 
     def _set_placement(self, device: torch.device, dtype: torch.dtype) -> None:
-        for value in vars(self).values():
-            for child in (value if isinstance(value, list) else [value]):
-                if isinstance(child, EngineBase):
-                    child._set_placement(device, dtype)
-        self.device = device
-        self.dtype = dtype
+        for part in engine_parts(self):
+            part.device = device
+            part.dtype = dtype

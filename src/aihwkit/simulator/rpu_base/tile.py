@@ -10,6 +10,7 @@ from typing import Any, Dict, List
 
 import torch
 
+from aihwkit.exceptions import TileError
 from aihwkit.simulator.parameters.enums import PulseType
 from aihwkit.simulator.parameters.helpers import check_known_attributes
 from aihwkit.simulator.rpu_base.base import EngineBase
@@ -17,6 +18,7 @@ from aihwkit.simulator.rpu_base.devices.base import DeviceEngine
 from aihwkit.simulator.rpu_base.periphery import IOManager
 from aihwkit.simulator.rpu_base.registry import lookup
 from aihwkit.simulator.rpu_base.rng import TileRNG
+from aihwkit.simulator.rpu_base.tile_api import EngineTileAPI
 
 DEFAULT_LEARNING_RATE = 0.1
 
@@ -29,7 +31,7 @@ def build_device(device_config: Any, d_size: int, x_size: int, *, device: torch.
                         **kwargs)
 
 
-class RPUSimple(EngineBase):
+class RPUSimple(EngineTileAPI, EngineBase):
     """Exact floating point tile engine.
 
     Shape: weights ``[d_size, x_size]``; forward ``[B, x_size] -> [B, d_size]``; backward
@@ -80,8 +82,13 @@ class RPUSimple(EngineBase):
         return self.device_engine.get_weights().detach().clone()
 
     def set_weights(self, weights: torch.Tensor) -> None:
-        """Set weights ``[d_size, x_size]`` through the device's rules."""
-        self.device_engine.set_weights(weights)
+        """Set weights (exactly ``[d_size, x_size]``, finite) through the device's rules.
+
+        Raises:
+            TileError: wrong shape, non-finite values or not a tensor (nothing changed).
+        """
+        _check_matrix("weights", weights, (self.d_size, self.x_size))
+        self.device_engine.set_weights(weights.to(self.device, self.dtype))
 
     def get_hidden_parameters(self) -> "OrderedDict[str, torch.Tensor]":
         """Hidden parameters of the device engine."""
@@ -92,7 +99,10 @@ class RPUSimple(EngineBase):
         return self.device_engine.hidden_parameter_names()
 
     def set_hidden_parameters(self, params: Dict[str, torch.Tensor]) -> None:
-        """Write hidden parameters (names and order must match)."""
+        """Write hidden parameters (names and order must match; each ``[d_size, x_size]``,
+        finite)."""
+        for name, value in params.items():
+            _check_matrix(f"hidden parameter {name}", value, (self.d_size, self.x_size))
         self.device_engine.set_hidden_parameters(params)
 
     def __str__(self) -> str:
@@ -151,3 +161,12 @@ class RPUPulsed(RPUSimple):
 def _dtype_name(dtype: torch.dtype) -> str:
     return {torch.float32: "float", torch.float64: "double", torch.float16: "half"}.get(
         dtype, str(dtype))
+
+
+def _check_matrix(name: str, value: Any, shape: tuple) -> None:
+    if not isinstance(value, torch.Tensor):
+        raise TileError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if tuple(value.shape) != tuple(shape):
+        raise TileError(f"{name} has shape {tuple(value.shape)}, expected exactly {shape}")
+    if not value.is_floating_point() or not bool(torch.isfinite(value).all()):
+        raise TileError(f"{name} must hold finite floating point values")

@@ -8,45 +8,21 @@ included).
 
 from collections import OrderedDict
 from copy import deepcopy
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 import torch
 from torch import Tensor
-from torch.nn import Module, Parameter
+from torch.nn import Module
 
-from aihwkit import __version__
-from aihwkit.exceptions import ArgumentError, ConfigError, CudaError, TileError, TileModuleError
-from aihwkit.optim.context import AnalogContext
+from aihwkit.exceptions import AihwkitException, ArgumentError, ConfigError, CudaError, TileError
+from aihwkit.simulator.tiles.checks import check_integer, check_real
+from aihwkit.simulator.tiles.context import AnalogContext
+from aihwkit.simulator.tiles.state import AnalogTileStateNames, TileStateMixin
 from aihwkit.simulator.parameters.helpers import check_known_attributes
 from aihwkit.simulator.parameters.mapping import MappingParameter
+from aihwkit.simulator.parameters.validation import validate_config_fields
 from aihwkit.simulator.rpu_base import build_tile_engine
 from aihwkit.simulator.rpu_base.rng import TileRNG
-
-
-class AnalogTileStateNames:  # pylint: disable=too-few-public-methods
-    """Keys of the analog state stored with a tile."""
-
-    VERSION = "aihwkit_version"
-    WEIGHTS = "analog_tile_weights"
-    HIDDEN_PARAMETERS = "analog_tile_hidden_parameters"
-    HIDDEN_PARAMETER_NAMES = "analog_tile_hidden_parameter_names"
-    CLASS = "analog_tile_class"
-    LR = "analog_lr"
-    SHARED_WEIGHTS = "shared_weights"
-    CONTEXT = "analog_ctx"
-    OUT_SCALING = "out_scaling_alpha"
-    MAPPING_SCALES = "mapping_scales"
-    RPU_CONFIG = "rpu_config"
-    ANALOG_STATE_PREFIX = "analog_tile_state_"
-    ANALOG_STATE_NAME = "analog_tile_state"
-    EXTRA = "state_extra"
-    ENGINE = "analog_tile_engine"
-
-    @staticmethod
-    def get_field_names() -> List[str]:
-        """Values of the key constants."""
-        return [value for key, value in vars(AnalogTileStateNames).items()
-                if key.isupper() and not key.startswith("ANALOG_STATE")]
 
 
 def check_size(name: str, value: Any) -> int:
@@ -56,7 +32,7 @@ def check_size(name: str, value: Any) -> int:
     return value
 
 
-class TileModuleBase(Module):
+class TileModuleBase(TileStateMixin, Module):
     """Construction, engine, state handling and device moves shared by all tiles.
 
     Args:
@@ -103,10 +79,13 @@ class TileModuleBase(Module):
         self.non_blocking = False
         self.reference_combined_weights: Optional[Tensor] = None
         self.analog_ctx = AnalogContext(self)
+        self.register_load_state_dict_post_hook(_reapply_loaded_weights)
 
     # ------------------------------------------------------------------ construction
     def _check_config(self) -> None:
-        """Reject configurations that this tile cannot simulate."""
+        """Reject configurations that this tile cannot simulate, and fields of the wrong
+        kind (NaN, strings for numbers, ...)."""
+        validate_config_fields(self.rpu_config)
         data_type = getattr(getattr(self.rpu_config, "runtime", None), "data_type", None)
         if data_type is not None and not hasattr(data_type, "as_torch"):
             raise ConfigError(f"RuntimeParameter.data_type = {data_type!r} is invalid: "
@@ -139,10 +118,15 @@ class TileModuleBase(Module):
 
     # ------------------------------------------------------------------ learning rate
     def set_learning_rate(self, learning_rate: Optional[float] = None) -> None:
-        """Set the tile learning rate (``None``: unchanged)."""
+        """Set the tile learning rate, a finite number ``>= 0`` (``None``: unchanged).
+
+        Raises:
+            ArgumentError: for NaN, infinities, negative values and non-numbers.
+        """
         if learning_rate is None:
             return
-        self.tile.learning_rate = float(learning_rate) * self.mapping_lr_scale
+        learning_rate = check_real("learning_rate", learning_rate, minimum=0.0)
+        self.tile.learning_rate = learning_rate * self.mapping_lr_scale
 
     def get_learning_rate(self) -> float:
         """The tile learning rate."""
@@ -168,116 +152,9 @@ class TileModuleBase(Module):
 
     def set_hidden_update_index(self, index: int) -> None:
         """Choose the sub-device that receives the next update (unit cells)."""
-        self.tile.device_engine.set_hidden_update_index(index)
+        self.tile.device_engine.set_hidden_update_index(check_integer("index", index, 0))
 
     # ------------------------------------------------------------------ state
-    def get_analog_state(self) -> Dict[str, Any]:
-        """Analog state stored under ``analog_tile_state`` in a state dict."""
-        names = AnalogTileStateNames
-        hidden = self.tile.get_hidden_parameters()
-        stacked = (torch.stack([v.detach().cpu() for v in hidden.values()])
-                   if hidden else torch.empty(0))
-        engine = deepcopy(self.tile)
-        engine.to(torch.device("cpu"))
-        return {
-            names.VERSION: __version__,
-            names.WEIGHTS: self.tile.get_weights().detach().cpu(),
-            names.HIDDEN_PARAMETERS: stacked,
-            names.HIDDEN_PARAMETER_NAMES: list(hidden.keys()),
-            names.CLASS: type(self).cpu_class.__name__ if type(self).cpu_class
-            else type(self).__name__,
-            names.LR: self.get_learning_rate(),
-            names.CONTEXT: self.analog_ctx.data.detach().cpu().clone(),
-            names.RPU_CONFIG: deepcopy(self.rpu_config),
-            names.EXTRA: None,
-            names.ENGINE: {"engine": engine, "rng": deepcopy(self._rng)},
-        }
-
-    def set_analog_state(self, state: Dict[str, Any]) -> None:
-        """Restore the analog state written by :meth:`get_analog_state`."""
-        names = AnalogTileStateNames
-        stored_config = state[names.RPU_CONFIG]
-        stored_class = state.get(names.CLASS, type(self).__name__)
-        if not self._compatible_class(stored_config, stored_class):
-            raise TileError("Error creating tile. Possible mismatch between "
-                            f"{stored_class} and {type(self).__name__}")
-        if self.load_rpu_config:
-            config = deepcopy(stored_config)
-            if hasattr(self.rpu_config, "tile_class"):
-                config.tile_class = self.rpu_config.tile_class
-        else:
-            self._check_replaceable(stored_config)
-            config = self.rpu_config
-        engine_state = state.get(names.ENGINE)
-        same_config = engine_state is not None and stored_config == config
-        if same_config:
-            self.rpu_config = config
-            self._rng = deepcopy(engine_state["rng"]).to(self.device)
-            self.tile = deepcopy(engine_state["engine"])
-            self._relink_rng(self.tile)
-            self.tile.to(self.device)
-        else:
-            self.rpu_config = config
-            self.tile = self._create_engine()
-            names_stored = state.get(names.HIDDEN_PARAMETER_NAMES, [])
-            if names_stored != self.tile.get_hidden_parameter_names():
-                raise TileError("Mismatch with loaded analog state: Hidden parameter "
-                                "structure is unexpected.")
-            hidden = state[names.HIDDEN_PARAMETERS]
-            if names_stored:
-                self.tile.set_hidden_parameters(OrderedDict(zip(names_stored, hidden)))
-            self.tile.set_weights(state[names.WEIGHTS].to(self.device))
-        lr = state.get(names.LR)
-        self.set_learning_rate(0.01 if lr is None else lr)
-
-    def _relink_rng(self, engine: Any) -> None:
-        """Point every engine part at this tile's generator."""
-        seen = set()
-
-        def walk(obj: Any) -> None:
-            if id(obj) in seen or not hasattr(obj, "__dict__"):
-                return
-            seen.add(id(obj))
-            for key, value in vars(obj).items():
-                if key == "rng":
-                    setattr(obj, key, self._rng)
-                elif hasattr(value, "apply_to_tensors"):
-                    walk(value)
-                elif isinstance(value, list):
-                    for item in value:
-                        if hasattr(item, "apply_to_tensors"):
-                            walk(item)
-
-        walk(engine)
-
-    def _compatible_class(self, stored_config: Any, stored_class: str) -> bool:
-        own = type(self).cpu_class.__name__ if type(self).cpu_class else type(self).__name__
-        if stored_class == own:
-            return True
-        compatible = getattr(self.rpu_config, "compatible_with", None)
-        return bool(compatible and compatible(stored_class))
-
-    def _check_replaceable(self, stored_config: Any) -> None:
-        if self.strict_rpu_config_check and not (
-                isinstance(stored_config, type(self.rpu_config))
-                or isinstance(self.rpu_config, type(stored_config))):
-            raise TileModuleError(
-                f"RPU config mismatch: Cannot replace {type(stored_config).__name__} "
-                f"with {type(self.rpu_config).__name__}")
-        stored_mapping = getattr(stored_config, "mapping", None)
-        own_mapping = getattr(self.rpu_config, "mapping", None)
-        if stored_mapping is not None and own_mapping is not None \
-                and not own_mapping.compatible_with(stored_mapping):
-            raise TileModuleError("RPU config mismatch: mapping parameters differ")
-
-    def set_load_rpu_config_state(self, load_rpu_config: Optional[bool] = None,
-                                  strict_rpu_config_check: Optional[bool] = None) -> None:
-        """Whether loading a state dict adopts the stored config (kept across loads)."""
-        if load_rpu_config is not None:
-            self.load_rpu_config = load_rpu_config
-        if strict_rpu_config_check is not None:
-            self.strict_rpu_config_check = strict_rpu_config_check
-
     def _save_to_state_dict(self, destination: Dict[str, Any], prefix: str,
                             keep_vars: bool) -> None:
         super()._save_to_state_dict(destination, prefix, keep_vars)
@@ -288,27 +165,38 @@ class TileModuleBase(Module):
                               unexpected_keys: List[str], error_msgs: List[str]) -> None:
         key = prefix + AnalogTileStateNames.ANALOG_STATE_NAME
         if key in state_dict:
-            self.set_analog_state(state_dict[key])
+            entry = state_dict[key]
+            pending = self.__dict__.pop("_pending_state", None)
+            if pending is not None and pending[0] is entry:
+                prepared = pending[1]
+            else:
+                prepared = self.prepare_named(entry, prefix[:-1])
+            self.commit_analog_state(prepared)
         elif strict:
             missing_keys.append(key)
         rest = {k: v for k, v in state_dict.items() if k != key}
         super()._load_from_state_dict(rest, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
 
-    def __getstate__(self) -> Dict[str, Any]:
-        state = self.__dict__.copy()
-        params = OrderedDict(state["_parameters"])
-        ctx = params.pop("analog_ctx", None)
-        state["_parameters"] = params
-        state["_analog_ctx_data"] = None if ctx is None else ctx.data.detach().clone()
-        return state
+    def commit_analog_state(self, prepared: Any) -> None:
+        super().commit_analog_state(prepared)
+        if isinstance(self.tile, Module):
+            # the engine's parameters are loaded after this tile by torch; the analog
+            # state's weights (which may have been edited) are written again afterwards
+            self.__dict__["_loaded_weights"] = self.tile.get_weights()
 
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        ctx_data = state.pop("_analog_ctx_data", None)
-        super().__setstate__(state)
-        self.analog_ctx = AnalogContext(self)
-        if ctx_data is not None:
-            self.analog_ctx.data = ctx_data.to(self.analog_ctx.device)
+    def set_analog_state(self, state: Dict[str, Any]) -> None:
+        super().set_analog_state(state)
+        self.__dict__.pop("_loaded_weights", None)
+
+    def prepare_named(self, entry: Any, name: str) -> Any:
+        """:meth:`prepare_analog_state` whose errors name the tile (``name``: its module
+        path in the model)."""
+        try:
+            return self.prepare_analog_state(entry)
+        except AihwkitException as exc:
+            where = name or type(self).__name__
+            raise type(exc)(f"Cannot load the analog state of '{where}': {exc}") from exc
 
     # ------------------------------------------------------------------ device moves
     def _apply(self, fn: Any, recurse: bool = True) -> "TileModuleBase":
@@ -353,3 +241,11 @@ class TileModuleBase(Module):
         if not torch.cuda.is_available():
             raise CudaError("CUDA is not available: this torch install cannot use a GPU")
         return super().cuda(device)
+
+
+def _reapply_loaded_weights(module: TileModuleBase, _incompatible: Any) -> None:
+    """Post-load hook: the analog state's weights win over the engine module's own
+    ``weight`` entry (``analog_tile_weights`` is the authoritative copy)."""
+    weights = module.__dict__.pop("_loaded_weights", None)
+    if weights is not None:
+        module.tile.set_weights(weights)

@@ -17,9 +17,6 @@ from torch import Tensor
 from torch.nn import Parameter
 
 from aihwkit.exceptions import ConfigError
-from aihwkit.inference._common import check_t_inference
-from aihwkit.inference.compensation.base import BaseDriftCompensation
-from aihwkit.inference.noise.base import BaseNoiseModel
 from aihwkit.simulator.rpu_base.weight_ops import (
     check_clip, check_modifier, check_remap, clip_weights, modifier_is_active, modify_weights,
     remap_weights)
@@ -27,6 +24,9 @@ from aihwkit.simulator.parameters.enums import WeightClipType, WeightRemapType
 from aihwkit.simulator.rpu_base.devices.ideal import IdealEngine
 from aihwkit.simulator.rpu_base.rng import TileRNG
 from aihwkit.simulator.rpu_base.tile import RPUPulsed
+from aihwkit.simulator.tiles.noise_interfaces import (
+    DriftCompensationInterface as BaseDriftCompensation, NoiseModelInterface as BaseNoiseModel,
+    check_time)
 from aihwkit.simulator.tiles.periphery import TileWithPeriphery
 
 
@@ -204,7 +204,7 @@ class InferenceTileWithPeriphery(TileWithPeriphery):
             ConfigError: the config has no noise model.
             ArgumentError: ``t_inference < 0``.
         """
-        t_inference = check_t_inference(type(self).__name__, t_inference)
+        t_inference = check_time(type(self).__name__, "t_inference", t_inference)
         model = self._noise_model()
         if self.programmed_weights is None:
             self.program_weights()
@@ -219,7 +219,10 @@ class InferenceTileWithPeriphery(TileWithPeriphery):
                 self.drift_baseline = compensation.init_baseline(self)
             alpha = compensation.apply(self._forward_drift_readout_tensor(),
                                        self.drift_baseline)
-            self.alpha = alpha.detach().reshape(-1).to(self.device, self.get_dtype())
+            # 0-d for a global compensation (as in the original package, so that
+            # ``f"{tile.alpha:.3f}"`` works), ``[out_size]`` for a per-column one
+            alpha = alpha.detach().to(self.device, self.get_dtype())
+            self.alpha = alpha.reshape(()) if alpha.numel() == 1 else alpha.reshape(-1)
 
     def _noise_model(self) -> BaseNoiseModel:
         model = self.rpu_config.noise_model
@@ -263,6 +266,19 @@ class InferenceTileWithPeriphery(TileWithPeriphery):
             self.set_scales(scales)
 
     # ------------------------------------------------------------------ state
+    def _load_from_state_dict(self, state_dict: Dict[str, Any], prefix: str,
+                              local_metadata: Any, strict: bool, missing_keys: List[str],
+                              unexpected_keys: List[str], error_msgs: List[str]) -> None:
+        # ``alpha`` is ``[1]`` on a fresh tile and takes the compensation's shape after
+        # drift (0-d or ``[out_size]``): adopt the stored shape
+        stored = state_dict.get(prefix + "alpha")
+        if isinstance(stored, Tensor) and stored.shape != self.alpha.shape \
+                and stored.numel() in (1, self.out_size):
+            self.alpha = torch.ones(stored.shape, dtype=self.alpha.dtype,
+                                    device=self.alpha.device)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs)
+
     def _move_extra_state(self) -> None:
         """Follow the tile's device and dtype with the programming/drift state."""
         def move(value: Any) -> Any:
@@ -383,8 +399,8 @@ class InferenceTile(InferenceTileWithPeriphery):
                 modifier.enable_during_test)
 
     # ------------------------------------------------------------------ state
-    def set_analog_state(self, state: Dict[str, Any]) -> None:
-        super().set_analog_state(state)
+    def commit_analog_state(self, prepared: Any) -> None:
+        super().commit_analog_state(prepared)
         self._hwa_snapshot = None
         self._link_shared_weights(from_engine=True)
 

@@ -16,6 +16,7 @@ from torch.autograd import Function
 from aihwkit.exceptions import (
     AnalogBiasConfigError, ArgumentError, TileError, TorchTileConfigError)
 from aihwkit.simulator.rpu_base.weight_ops import check_modifier, modify_weights_torch
+from aihwkit.simulator.tiles.checks import autocast_input, check_finite
 from aihwkit.simulator.tiles.inference import InferenceTileWithPeriphery
 from aihwkit.simulator.tiles.torch_tile import TorchSimulatorTile
 
@@ -86,6 +87,7 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
 
     torch_semantics = True
     supports_indexed = False
+    context_requires_grad = False  # the forward does not run through AnalogFunction
 
     def __init__(self, out_size: int, in_size: int, rpu_config: Optional[Any] = None,
                  bias: bool = False, in_trans: bool = False, out_trans: bool = False) -> None:
@@ -143,7 +145,9 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
     def _analog_forward(self, x: Tensor) -> Tuple[Tensor, Tuple[int, ...]]:
         """Input range, modified weights and the analog MVM; returns the output rows
         ``[B, out_size]`` (tile units) and the input's shape."""
+        x = autocast_input(x, self.get_dtype())
         self._check_tensor("x", x, self.in_size, False)
+        check_finite("x", x)
         self.tile.set_config(self.rpu_config)
         rows, shape = self._to_rows(x, False)
         if self.input_range is not None:
@@ -220,6 +224,9 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
                                 "'out_noise_values' can be set on the torch tile")
         if "out_noise_values" in params:
             values = torch.as_tensor(params["out_noise_values"]).reshape(-1)
+            check_finite("out_noise_values", values)
+            if bool((values < 0).any()):
+                raise ArgumentError("out_noise_values must be >= 0")
             if values.numel() != self.out_size:
                 raise ArgumentError(f"out_noise_values needs {self.out_size} values, got "
                                     f"{values.numel()}")

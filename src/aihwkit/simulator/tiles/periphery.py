@@ -10,12 +10,15 @@ from torch.nn import Parameter
 from aihwkit.exceptions import ArgumentError, ConfigError, TileError
 from aihwkit.simulator.parameters.mapping import MappingParameter
 from aihwkit.simulator.tiles.base import TileModuleBase
+from aihwkit.simulator.tiles.checks import (autocast_input, check_finite, check_integer,
+                                           check_real)
 from aihwkit.simulator.tiles.functions import AnalogFunction
+from aihwkit.simulator.tiles.scales import TileScalesMixin
 
 _FLOAT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
-class TileWithPeriphery(TileModuleBase):
+class TileWithPeriphery(TileScalesMixin, TileModuleBase):
     """A tile with digital bias, weight scaling and the autograd data path."""
 
     handle_output_bound = True
@@ -119,7 +122,9 @@ class TileWithPeriphery(TileModuleBase):
         Shape: ``x`` ``[..., in_size]`` (``[in_size, ...]`` with ``in_trans``); returns
         ``[..., out_size]`` (``[out_size, ...]`` with ``out_trans``).
         """
+        x = autocast_input(x, self.get_dtype())
         self._check_tensor("x", x, self.in_size, self.in_trans)
+        check_finite("x", x)
         self._needs_output_mask = torch.is_grad_enabled()
         out = AnalogFunction.apply(self.analog_ctx, self, x, self._shared_weights(),
                                    not self.training)
@@ -188,8 +193,11 @@ class TileWithPeriphery(TileModuleBase):
         """Set the input range ``r`` to ``|value|``."""
         if self.input_range is None:
             raise ConfigError("InputRangeParameter.enable = False: the tile has no input range")
-        if isinstance(value, Tensor):
-            value = value.reshape(-1)[0].item()
+        if isinstance(value, Tensor) and value.numel() > 1:
+            value = value.reshape(-1)[0]
+        value = check_real("input_range", value)
+        if value == 0:
+            raise ArgumentError("input_range must be non-zero, got 0")
         with torch.no_grad():
             self.input_range.fill_(abs(float(value)))
 
@@ -237,6 +245,8 @@ class TileWithPeriphery(TileModuleBase):
         """
         self._check_tensor("x", x, self.in_size, self.in_trans)
         self._check_tensor("d", d, self.out_size, self.out_trans)
+        check_finite("x", x)
+        check_finite("d", d)
         x_rows, _ = self._to_rows(x, self.in_trans)
         d_rows, _ = self._to_rows(d, self.out_trans)
         if x_rows.shape[0] != d_rows.shape[0]:
@@ -262,84 +272,38 @@ class TileWithPeriphery(TileModuleBase):
         x_rows, d_rows = self._update_operands(x_rows, d_rows)
         return d_rows.t() @ x_rows
 
-    # ------------------------------------------------------------------ scales
-    def apply_out_scaling(self, values: Tensor, tensor_view: Optional[Tuple[int, ...]] = None
-                          ) -> Tensor:
-        """Multiply by the learned output scales (if any)."""
-        if self.out_scaling_alpha is None:
-            return values
-        if tensor_view is not None:
-            return values * self.out_scaling_alpha.view(*tensor_view)
-        return values * self._view_out(self.out_scaling_alpha, values)
-
-    def get_mapping_scales(self) -> Optional[Tensor]:
-        """Digital output scales of the weight mapping."""
-        return self.mapping_scales
-
-    def set_mapping_scales(self, mapping_scales: Union[Tensor, float, None]) -> None:
-        """Set the mapping scales.
-
-        ``None`` removes them; a float creates ``[1]`` scales only where none exist (on
-        existing scales it changes nothing, as in aihwkit); a single value given as a
-        tensor fills an existing per-output vector.
-        """
-        if mapping_scales is None:
-            self.mapping_scales = None
-            return
-        if isinstance(mapping_scales, float) and self.mapping_scales is not None:
-            return
-        scales = torch.as_tensor(mapping_scales, dtype=self.get_dtype(),
-                                 device=self.device).reshape(-1)
-        if self.mapping_scales is not None and self.mapping_scales.numel() > 1 \
-                and scales.numel() == 1:
-            scales = scales.expand(self.mapping_scales.numel())
-        self.mapping_scales = scales.clone()
-        if self.mapping.weight_scaling_lr_compensation:
-            self.mapping_lr_scale = float(1.0 / self.mapping_scales.mean())
-
-    def get_learned_out_scales(self) -> Optional[Tensor]:
-        """Learned output scales (``None`` unless ``learn_out_scaling``)."""
-        return self.out_scaling_alpha
-
-    def set_learned_out_scales(self, alpha: Union[Tensor, float]) -> None:
-        """Set the learned output scales."""
-        if self.out_scaling_alpha is None:
-            raise ConfigError("MappingParameter.learn_out_scaling = False: the tile has no "
-                              "learned output scales")
-        with torch.no_grad():
-            self.out_scaling_alpha.copy_(torch.as_tensor(alpha, dtype=self.get_dtype()))
-
-    def get_scales(self) -> Optional[Tensor]:
-        """Combined digital output scales (mapping scales times learned scales)."""
-        scales = self.mapping_scales
-        alpha = self.out_scaling_alpha
-        if scales is None:
-            return None if alpha is None else alpha.detach().clone()
-        return scales.clone() if alpha is None else scales * alpha.detach()
-
-    def set_scales(self, scales: Union[Tensor, float]) -> None:
-        """Set the mapping scales to ``scales`` and the learned scales to one."""
-        self.set_mapping_scales(scales)
-        if self.out_scaling_alpha is not None:
-            with torch.no_grad():
-                self.out_scaling_alpha.fill_(1.0)
-
     # ------------------------------------------------------------------ weights
     def set_weights(self, weight: Any, bias: Any = None, apply_weight_scaling: bool = True,
                     realistic: bool = False, weight_scaling_omega: Optional[float] = None
                     ) -> None:
-        """Set the logical weights ``[out_size, in_size]`` (and bias ``[out_size]``)."""
-        weight = self._as_matrix("weight", weight, (self.out_size, self.in_size))
-        self.reference_combined_weights = None
+        """Set the logical weights and bias.
+
+        Args:
+            weight: exactly ``[out_size, in_size]`` (a convolution kernel
+                ``[out_size, ...]`` whose trailing sizes multiply to ``in_size`` is
+                flattened row by row); finite numbers.
+            bias: ``[out_size]``; ignored when the tile was built without a bias.
+            apply_weight_scaling: normalise by the mapping scales (weight scaling omega).
+            realistic: program the weights afterwards.
+            weight_scaling_omega: overrides ``mapping.weight_scaling_omega``.
+
+        Raises:
+            TileError: wrong shape or non-finite values (nothing is changed).
+            ArgumentError: not a tensor of numbers.
+        """
+        weight = self._as_matrix("weight", weight, (self.out_size, self.in_size),
+                                 kernel=True)
         bias_t = None
-        if bias is not None:
-            if not self.use_bias:
-                raise TileError("bias given but the tile was built with bias=False")
+        if bias is not None and self.use_bias:
             bias_t = self._as_matrix("bias", bias, (self.out_size,))
+        if weight_scaling_omega is not None:
+            weight_scaling_omega = check_real("weight_scaling_omega", weight_scaling_omega,
+                                              minimum=0.0)
         if self.analog_bias:
             if bias_t is None:
                 raise ValueError("Analog tile has a bias, but no bias given")
             weight = torch.cat([weight, bias_t.unsqueeze(1)], dim=1)
+        self.reference_combined_weights = None
         if apply_weight_scaling:
             omega = self.mapping.weight_scaling_omega if weight_scaling_omega is None \
                 else weight_scaling_omega
@@ -359,16 +323,28 @@ class TileWithPeriphery(TileModuleBase):
         if realistic:
             self.program_weights()
 
-    def _as_matrix(self, name: str, value: Any, shape: Tuple[int, ...]) -> Tensor:
+    def _as_matrix(self, name: str, value: Any, shape: Optional[Tuple[int, ...]],
+                   kernel: bool = False) -> Tensor:
+        """``value`` as a finite CPU tensor of exactly ``shape`` (``None``: any shape;
+        ``kernel``: also ``[shape[0], ...]`` with trailing sizes multiplying to
+        ``shape[1]``, flattened row by row)."""
+        if isinstance(value, (str, bytes, bool)):
+            raise ArgumentError(f"{name} must be a tensor of numbers, got {value!r}")
         try:
             tensor = torch.as_tensor(value).detach()
         except (TypeError, ValueError, RuntimeError) as exc:
             raise ArgumentError(f"{name} cannot be converted to a tensor: {exc}") from exc
         if not (tensor.is_floating_point() or tensor.dtype in (torch.int32, torch.int64)):
-            raise ArgumentError(f"{name} must hold numbers, got dtype {tensor.dtype}")
-        if tensor.numel() != int(torch.tensor(shape).prod()):
-            raise TileError(f"{name} has shape {tuple(tensor.shape)}, expected {shape}")
-        return tensor.to(device="cpu", dtype=self.get_dtype()).reshape(shape).clone()
+            raise ArgumentError(f"{name} must hold real numbers, got dtype {tensor.dtype}")
+        if shape is not None and tuple(tensor.shape) != tuple(shape):
+            is_kernel = (kernel and tensor.dim() > 2 and tensor.shape[0] == shape[0]
+                         and tensor[0].numel() == shape[1])
+            if not is_kernel:
+                raise TileError(f"{name} has shape {tuple(tensor.shape)}, expected exactly "
+                                f"{tuple(shape)}")
+            tensor = tensor.reshape(shape)
+        check_finite(name, tensor)
+        return tensor.to(device="cpu", dtype=self.get_dtype()).clone()
 
     def get_weights(self, apply_weight_scaling: bool = True, realistic: bool = False
                     ) -> Tuple[Tensor, Optional[Tensor]]:
@@ -390,6 +366,7 @@ class TileWithPeriphery(TileModuleBase):
     def read_weights(self, apply_weight_scaling: bool = False, x_values: Optional[Tensor] = None,
                      over_sampling: int = 10) -> Tuple[Tensor, Optional[Tensor]]:
         """Estimate the weights by a least-squares fit of eval-mode forward passes."""
+        over_sampling = check_integer("over_sampling", over_sampling, minimum=1)
         was_training = self.training
         self.eval()
         try:
@@ -426,6 +403,12 @@ class TileWithPeriphery(TileModuleBase):
                         tolerance: Optional[float] = 0.01, w_init: Union[float, Tensor] = 0.01
                         ) -> None:
         """Program the current weights by closed-loop pulsed updates (training tiles)."""
+        learning_rate = check_real("learning_rate", learning_rate, minimum=0.0)
+        max_iter = check_integer("max_iter", max_iter, minimum=0)
+        if tolerance is not None:
+            tolerance = check_real("tolerance", tolerance, minimum=0.0)
+        if not isinstance(w_init, Tensor):
+            w_init = check_real("w_init", w_init)
         target = self.tile.get_weights().detach().clone()
         x = torch.eye(self.x_size, dtype=self.get_dtype(), device=self.device) \
             if x_values is None else x_values
@@ -457,7 +440,9 @@ class TileWithPeriphery(TileModuleBase):
             device.decay_weights(1.0)
 
     def decay_weights(self, alpha: float = 1.0) -> None:
-        """Decay weights towards their reset values."""
+        """Decay weights towards their reset values (``alpha``: finite, ``>= 0``, scales
+        the decay rate)."""
+        alpha = check_real("alpha", alpha, minimum=0.0)
         self.tile.device_engine.decay_weights(alpha)
 
     def diffuse_weights(self) -> None:
@@ -466,15 +451,15 @@ class TileWithPeriphery(TileModuleBase):
 
     def drift_weights(self, delta_t: float = 1.0) -> None:
         """Apply device drift for ``delta_t``."""
-        if delta_t < 0:
-            raise ArgumentError(f"delta_t must be >= 0, got {delta_t}")
+        delta_t = check_real("delta_t", delta_t, minimum=0.0)
         self.tile.device_engine.drift_weights(delta_t)
 
     def reset_columns(self, start_column_idx: int = 0, num_columns: int = 1,
                       reset_prob: float = 1.0) -> None:
         """Reset ``num_columns`` columns from ``start_column_idx`` (wrapping around)."""
-        if not 0.0 <= reset_prob <= 1.0:
-            raise ArgumentError(f"reset_prob must lie in [0, 1], got {reset_prob}")
+        start_column_idx = check_integer("start_column_idx", start_column_idx)
+        num_columns = check_integer("num_columns", num_columns, minimum=-1)
+        reset_prob = check_real("reset_prob", reset_prob, minimum=0.0, maximum=1.0)
         self.tile.device_engine.reset_columns(start_column_idx, num_columns, reset_prob)
 
     def reset(self, reset_prob: float = 1.0) -> None:
@@ -486,19 +471,28 @@ class TileWithPeriphery(TileModuleBase):
         return self._periphery("fwd").get_parameters()
 
     def set_forward_parameters(self, dic: Optional[dict] = None, **kwargs: Tensor) -> None:
-        """Overwrite per-line forward periphery parameters."""
-        self._periphery("fwd").set_parameters({**(dic or {}), **kwargs})
+        """Overwrite per-line forward periphery parameters (finite tensors)."""
+        self._periphery("fwd").set_parameters(_finite_parameters({**(dic or {}), **kwargs}))
 
     def get_backward_parameters(self) -> dict:
         """Per-line backward periphery parameters drawn at construction."""
         return self._periphery("bwd").get_parameters()
 
     def set_backward_parameters(self, dic: Optional[dict] = None, **kwargs: Tensor) -> None:
-        """Overwrite per-line backward periphery parameters."""
-        self._periphery("bwd").set_parameters({**(dic or {}), **kwargs})
+        """Overwrite per-line backward periphery parameters (finite tensors)."""
+        self._periphery("bwd").set_parameters(_finite_parameters({**(dic or {}), **kwargs}))
 
     def _periphery(self, name: str) -> Any:
         manager = getattr(self.tile, name, None)
         if manager is None:
             raise TileError(f"{type(self).__name__} has no analog periphery")
         return manager
+
+
+def _finite_parameters(params: dict) -> dict:
+    """Check that every given periphery parameter is a finite tensor (before any write)."""
+    for name, value in params.items():
+        if not isinstance(value, Tensor):
+            raise ArgumentError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        check_finite(name, value)
+    return params

@@ -20,7 +20,7 @@ batches.
 """
 
 from copy import copy
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -289,11 +289,11 @@ class QuantizedTorchInferenceTile(TorchInferenceTile):
             setattr(self, name, module)
         self._quant_settings = (_copy_config(periph), _copy_config(act))
 
-    def set_analog_state(self, state: Dict[str, Any]) -> None:
-        """Restore the analog state; rebuild the quantizers if the adopted config
+    def commit_analog_state(self, prepared: Any) -> None:
+        """Adopt a restored analog state; rebuild the quantizers if the adopted config
         quantizes differently (their buffers are loaded afterwards by ``load_state_dict``,
         which visits child modules after this tile)."""
-        super().set_analog_state(state)
+        super().commit_analog_state(prepared)
         self._sync_quantizers()
 
     # ------------------------------------------------------------------ forward

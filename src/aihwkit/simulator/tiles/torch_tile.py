@@ -20,7 +20,8 @@ import torch
 from torch import Tensor
 from torch.nn import Module, Parameter
 
-from aihwkit.exceptions import ConfigError, TorchTileConfigError, check_choice
+from aihwkit.exceptions import (
+    ArgumentError, ConfigError, TileError, TorchTileConfigError, check_choice)
 from aihwkit.simulator.parameters.enums import (
     AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
 from aihwkit.simulator.rpu_base.rng import TileRNG
@@ -136,12 +137,42 @@ class TorchSimulatorTile(Module):
     def extra_repr(self) -> str:
         return f"{self.d_size}, {self.x_size}, {self.weight.device}"
 
+    def get_brief_info(self) -> str:
+        """Same as :meth:`brief_info`."""
+        return self.brief_info()
+
+    def get_x_size(self) -> int:
+        """Number of inputs."""
+        return self.x_size
+
+    def get_d_size(self) -> int:
+        """Number of outputs."""
+        return self.d_size
+
+    def get_learning_rate(self) -> float:
+        """Learning rate of :meth:`update`."""
+        return self.learning_rate
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """Set the learning rate of :meth:`update` (finite, ``>= 0``)."""
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
+                or not math.isfinite(learning_rate) or learning_rate < 0:
+            raise ArgumentError(f"learning_rate must be a finite number >= 0, got "
+                                f"{learning_rate!r}")
+        self.learning_rate = float(learning_rate)
+
     def get_weights(self) -> Tensor:
         """Weights ``[d_size, x_size]`` (a detached copy)."""
         return self.weight.detach().clone()
 
     def set_weights(self, weights: Tensor) -> None:
-        """Write ``weights`` ``[d_size, x_size]`` in place."""
+        """Write ``weights`` (exactly ``[d_size, x_size]``, finite) in place."""
+        if not isinstance(weights, Tensor) or tuple(weights.shape) != (self.d_size, self.x_size):
+            shape = tuple(weights.shape) if isinstance(weights, Tensor) else type(weights)
+            raise TileError(f"weights have shape {shape}, expected exactly "
+                            f"{(self.d_size, self.x_size)}")
+        if not bool(torch.isfinite(weights).all()):
+            raise TileError("weights must hold finite values")
         with torch.no_grad():
             self.weight.copy_(weights.to(self.weight.device, self.weight.dtype))
 

@@ -1,0 +1,131 @@
+"""The engine-tile methods that code written for the compiled engine calls on
+``tile.tile`` (learning rate, sizes, weights, device operations, extra state).
+
+Every numeric argument is checked (finite, in range, of the right kind) before the
+engine changes; errors are :class:`~aihwkit.exceptions.ArgumentError` naming it.
+"""
+
+import math
+from typing import Any, Dict, Optional
+
+import torch
+
+from aihwkit.exceptions import ArgumentError, TileError
+from aihwkit.simulator.rpu_base.state import export_state, import_state
+
+
+def _real(name: str, value: Any, minimum: Optional[float] = None,
+          maximum: Optional[float] = None) -> float:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ArgumentError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ArgumentError(f"{name} must be finite, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ArgumentError(f"{name} must be >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ArgumentError(f"{name} must be <= {maximum}, got {value!r}")
+    return value
+
+
+def _integer(name: str, value: Any, minimum: Optional[int] = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ArgumentError(f"{name} must be >= {minimum}, got {value!r}")
+    return value
+
+
+class EngineTileAPI:
+    """Methods of the compiled engine's tile objects, on top of an engine with
+    ``learning_rate``, ``d_size``, ``x_size``, ``device_engine``, ``get_weights`` and
+    ``set_weights``."""
+
+    learning_rate: float
+    d_size: int
+    x_size: int
+    device_engine: Any
+    rpu_config: Any
+
+    # ------------------------------------------------------------------ sizes / info
+    def get_x_size(self) -> int:
+        """Number of inputs (columns, incl. an analog bias column)."""
+        return self.x_size
+
+    def get_d_size(self) -> int:
+        """Number of outputs (rows)."""
+        return self.d_size
+
+    def get_brief_info(self) -> str:
+        """One-line summary, e.g. ``RPUPulsed<float>[ConstantStep](3,4)``."""
+        return self.brief_info()  # type: ignore[attr-defined]
+
+    def get_info(self) -> str:
+        """Multi-line summary (same as ``str(tile)``)."""
+        return str(self)
+
+    def get_meta_parameters(self) -> Any:
+        """The configuration the engine was built from."""
+        return self.rpu_config
+
+    # ------------------------------------------------------------------ learning rate
+    def get_learning_rate(self) -> float:
+        """The engine learning rate."""
+        return self.learning_rate
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """Set the engine learning rate (finite, ``>= 0``)."""
+        self.learning_rate = _real("learning_rate", learning_rate, minimum=0.0)
+
+    # ------------------------------------------------------------------ weights
+    def set_weights_uniform_random(self, min_value: float, max_value: float) -> None:
+        """Weights drawn uniformly from ``[min_value, max_value)`` (tile generator)."""
+        low = _real("min_value", min_value)
+        high = _real("max_value", max_value)
+        if high < low:
+            raise ArgumentError(f"max_value must be >= min_value, got {high} < {low}")
+        draw = self.rng.uniform((self.d_size, self.x_size), self.dtype)  # type: ignore
+        self.set_weights(draw * (high - low) + low)  # type: ignore[attr-defined]
+
+    def get_hidden_update_index(self) -> int:
+        """Sub-device that receives the next update (unit cells; 0 otherwise)."""
+        return self.device_engine.get_hidden_update_index()
+
+    def set_hidden_update_index(self, index: int) -> None:
+        """Choose the sub-device that receives the next update (unit cells)."""
+        self.device_engine.set_hidden_update_index(_integer("index", index, minimum=0))
+
+    # ------------------------------------------------------------------ device operations
+    def decay_weights(self, alpha: float = 1.0) -> None:
+        """Decay towards the reset values with the decay rate scaled by ``alpha >= 0``."""
+        self.device_engine.decay_weights(_real("alpha", alpha, minimum=0.0))
+
+    def diffuse_weights(self) -> None:
+        """One diffusion step."""
+        self.device_engine.diffuse_weights()
+
+    def drift_weights(self, delta_t: float = 1.0) -> None:
+        """Device drift over ``delta_t >= 0`` time units."""
+        self.device_engine.drift_weights(_real("delta_t", delta_t, minimum=0.0))
+
+    def reset_columns(self, start_column_idx: int = 0, num_columns: int = 1,
+                      reset_prob: float = 1.0) -> None:
+        """Reset ``num_columns`` columns (``-1``: all) from ``start_column_idx``."""
+        self.device_engine.reset_columns(
+            _integer("start_column_idx", start_column_idx),
+            _integer("num_columns", num_columns, minimum=-1),
+            _real("reset_prob", reset_prob, minimum=0.0, maximum=1.0))
+
+    # ------------------------------------------------------------------ extra state
+    def dump_extra(self) -> Dict[str, Any]:
+        """The complete engine state as plain data (see :mod:`.state`)."""
+        return export_state(self)
+
+    def load_extra(self, extra: Dict[str, Any], strict: bool = False) -> None:
+        """Restore :meth:`dump_extra` data (``strict`` is accepted for compatibility:
+        the structure is always checked)."""
+        if not isinstance(extra, dict):
+            raise TileError(f"extra state must be a dict, got {type(extra).__name__}")
+        import_state(self, extra)
