@@ -162,8 +162,9 @@ def test_errors():
     with pytest.raises(AnalogBiasConfigError, match="digital bias"):
         AnalogConv2dMapped(2, 2, 3, rpu_config=no_digital_bias)
     AnalogConv2dMapped(2, 2, 3, bias=False, rpu_config=no_digital_bias)
-    with pytest.raises(ValueError, match="only groups=1 is supported"):
-        AnalogConv1dMapped(4, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="AnalogConv1dMapped: in_channels=4 must be divisible "
+                       "by groups=3"):
+        AnalogConv1dMapped(4, 4, 3, groups=3)
     layer = AnalogConv2dMapped(3, 4, 3, rpu_config=FloatingPointRPUConfig(mapping=_mapping(9, 2)))
     before = layer.get_weights()[0]
     with pytest.raises(ArgumentError, match=r"AnalogConv2dMapped.set_weights: weight has shape"):

@@ -38,6 +38,7 @@ def _optional(module_name: str, class_name: str) -> Optional[type]:
 
 
 def _build_map(pairs: Iterable[Tuple[type, Optional[type]]]) -> Dict[type, type]:
+    """``digital -> analog`` for the pairs whose analog class exists."""
     return {digital: analog for digital, analog in pairs if analog is not None}
 
 
@@ -86,6 +87,7 @@ def specific_rpu_config_id(module_name: str, module: Module, rpu_config: Any) ->
 
 
 def _exclusions(exclude_modules: Any) -> Set[str]:
+    """The set of module names given as ``exclude_modules`` (one name or several)."""
     if exclude_modules is None:
         return set()
     if isinstance(exclude_modules, str):
@@ -93,15 +95,32 @@ def _exclusions(exclude_modules: Any) -> Set[str]:
     try:
         names = set(exclude_modules)
     except TypeError as exc:
-        raise ArgumentError("exclude_modules must be a module name or a collection of "
-                            f"module names, got {type(exclude_modules).__name__}") from exc
+        raise ArgumentError("convert_to_analog: exclude_modules must be a module name or a "
+                            "collection of module names, got "
+                            f"{type(exclude_modules).__name__}") from exc
     if not all(isinstance(name, str) for name in names):
-        raise ArgumentError("exclude_modules must contain module names (str), got "
+        raise ArgumentError("convert_to_analog: exclude_modules must contain module names "
+                            "(str), got "
                             f"{sorted(map(repr, names))}")
     return names
 
 
+def _check_module(owner: str, module: Any) -> None:
+    if not isinstance(module, Module):
+        raise ArgumentError(f"{owner}: module must be a torch.nn.Module, got "
+                            f"{type(module).__name__}")
+
+
+def _check_options(owner: str, module_name: Any, **flags: Any) -> None:
+    if not isinstance(module_name, str):
+        raise ArgumentError(f"{owner}: module_name must be a str, got {module_name!r}")
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ArgumentError(f"{owner}: {name} must be a bool, got {value!r}")
+
+
 def _join(prefix: str, name: str) -> str:
+    """Dotted name of child ``name`` of the module named ``prefix``."""
     return f"{prefix}.{name}" if prefix else name
 
 
@@ -178,18 +197,24 @@ def convert_to_analog(module: Module, rpu_config: Any, tile_module_class: Option
         replaced or wrapped).
 
     Raises:
-        ArgumentError: ``conversion_map`` is not a dict or ``exclude_modules`` does not
-            hold names.
+        ArgumentError: ``conversion_map`` is not a dict, ``exclude_modules`` does not
+            hold names, ``specific_rpu_config_fun`` is not callable, ``module_name`` is
+            not a str or a flag is not a bool.
     """
     if conversion_map is None:
         conversion_map = _DEFAULT_CONVERSION_MAP
     if not isinstance(conversion_map, dict):
-        raise ArgumentError("conversion_map must be a dict mapping digital to analog "
-                            f"classes, got {type(conversion_map).__name__}")
-    if not isinstance(module, Module):
-        raise ArgumentError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+        raise ArgumentError("convert_to_analog: conversion_map must be a dict mapping "
+                            f"digital to analog classes, got {type(conversion_map).__name__}")
+    _check_module("convert_to_analog", module)
+    _check_options("convert_to_analog", module_name, ensure_analog_root=ensure_analog_root,
+                   inplace=inplace, verbose=verbose)
     if specific_rpu_config_fun is None:
         specific_rpu_config_fun = specific_rpu_config_id
+    elif not callable(specific_rpu_config_fun):
+        raise ArgumentError("convert_to_analog: specific_rpu_config_fun must be a callable "
+                            "(module_name, module, rpu_config) -> rpu_config, got "
+                            f"{type(specific_rpu_config_fun).__name__}")
     excluded = _exclusions(exclude_modules)
     if not inplace:
         module = _copy_without_replaced_weights(module, conversion_map, module_name,
@@ -212,28 +237,48 @@ def _convert_one(module: Module, name: str, rpu_config: Any, tile_module_class: 
     return converted
 
 
-def _convert(module: Module, rpu_config: Any, tile_module_class: Optional[Any],
-             conversion_map: Dict[type, type], specific_rpu_config_fun: RPUConfigFun,
-             module_name: str, excluded: Set[str], verbose: bool) -> Module:
-    """Convert ``module`` (if its class is mapped) and then its children, in place."""
-    if type(module) in conversion_map and module_name not in excluded:
-        module = _convert_one(module, module_name, rpu_config, tile_module_class,
-                              conversion_map, specific_rpu_config_fun, verbose)
+def _replace_children(module: Module, module_name: str,
+                      branch: Callable[[Module, str], Module],
+                      leaf: Callable[[Module, str], Optional[Module]],
+                      excluded: Set[str]) -> Module:
+    """Replace the children of ``module`` in place and return it.
+
+    A child with children of its own becomes ``branch(child, name)``, any other child
+    ``leaf(child, name)`` (``None``: kept); ``name`` is the child's dotted name below
+    ``module_name``. Children named in ``excluded`` are kept as they are.
+    """
     for name, child in list(module.named_children()):
         full_name = _join(module_name, name)
         if full_name in excluded:
             continue
         if next(child.children(), None) is not None:
-            new_child = _convert(child, rpu_config, tile_module_class, conversion_map,
-                                 specific_rpu_config_fun, full_name, excluded, verbose)
-        elif type(child) in conversion_map:
-            new_child = _convert_one(child, full_name, rpu_config, tile_module_class,
-                                     conversion_map, specific_rpu_config_fun, verbose)
+            new_child: Optional[Module] = branch(child, full_name)
         else:
-            continue
-        if new_child is not child:
+            new_child = leaf(child, full_name)
+        if new_child is not None and new_child is not child:
             module._modules[name] = new_child  # pylint: disable=protected-access
     return module
+
+
+def _convert(module: Module, rpu_config: Any, tile_module_class: Optional[Any],
+             conversion_map: Dict[type, type], specific_rpu_config_fun: RPUConfigFun,
+             module_name: str, excluded: Set[str], verbose: bool) -> Module:
+    """Convert ``module`` (if its class is mapped) and then its children, in place."""
+
+    def convert(child: Module, name: str) -> Module:
+        return _convert_one(child, name, rpu_config, tile_module_class, conversion_map,
+                            specific_rpu_config_fun, verbose)
+
+    def branch(child: Module, name: str) -> Module:
+        return _convert(child, rpu_config, tile_module_class, conversion_map,
+                        specific_rpu_config_fun, name, excluded, verbose)
+
+    def leaf(child: Module, name: str) -> Optional[Module]:
+        return convert(child, name) if type(child) in conversion_map else None
+
+    if type(module) in conversion_map and module_name not in excluded:
+        module = convert(module, module_name)
+    return _replace_children(module, module_name, branch, leaf, excluded)
 
 
 def _analog_leaves(module: Module, conversion_set: Set[type]) -> Iterator[Module]:
@@ -258,23 +303,24 @@ def convert_to_digital(module: Module, conversion_set: Optional[Set[type]] = Non
         module: the analog model.
         conversion_set: analog classes to convert (default
             :data:`_DEFAULT_DIGITAL_CONVERSION_SET`).
-        module_name: name of ``module`` in an enclosing model (``""``: the root).
+        module_name: name of ``module`` in an enclosing model (``""``: the root); the
+            dotted names below it identify a layer in the errors.
         inplace: modify ``module`` itself instead of a copy.
 
     Returns:
         The digital model.
 
     Raises:
-        ArgumentError: ``conversion_set`` is not a set, or a class in it has no
-            ``to_digital``.
+        ArgumentError: ``conversion_set`` is not a set, a class in it has no
+            ``to_digital``, ``module_name`` is not a str or ``inplace`` not a bool.
     """
     if conversion_set is None:
         conversion_set = _DEFAULT_DIGITAL_CONVERSION_SET
     if not isinstance(conversion_set, set):
-        raise ArgumentError("conversion_set must be a set of analog classes, got "
-                            f"{type(conversion_set).__name__}")
-    if not isinstance(module, Module):
-        raise ArgumentError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+        raise ArgumentError("convert_to_digital: conversion_set must be a set of analog "
+                            f"classes, got {type(conversion_set).__name__}")
+    _check_module("convert_to_digital", module)
+    _check_options("convert_to_digital", module_name, inplace=inplace)
     if not inplace:
         # analog layers about to be replaced are read, never modified: no need to copy them
         memo: Dict[int, Any] = {id(layer): layer
@@ -283,27 +329,27 @@ def convert_to_digital(module: Module, conversion_set: Optional[Set[type]] = Non
     return _to_digital(module, conversion_set, module_name)
 
 
-def _digital_of(module: Module) -> Module:
+def _digital_of(module: Module, module_name: str) -> Module:
     to_digital = getattr(type(module), "to_digital", None)
     if to_digital is None:
-        raise ArgumentError(f"{type(module).__name__} has no to_digital: remove it from "
-                            "conversion_set")
+        raise ArgumentError(f"convert_to_digital: module '{module_name}' of class "
+                            f"{type(module).__name__} has no to_digital: remove the class "
+                            "from conversion_set")
     return to_digital(module)
 
 
 def _to_digital(module: Module, conversion_set: Set[type], module_name: str) -> Module:
+    """Convert ``module`` (if its class is in the set) and then its children, in place."""
+
+    def branch(child: Module, name: str) -> Module:
+        return _to_digital(child, conversion_set, name)
+
+    def leaf(child: Module, name: str) -> Optional[Module]:
+        return _digital_of(child, name) if type(child) in conversion_set else None
+
     if type(module) in conversion_set or isinstance(module, AnalogWrapper):
-        module = _digital_of(module)
-    for name, child in list(module.named_children()):
-        if next(child.children(), None) is not None:
-            new_child = _to_digital(child, conversion_set, _join(module_name, name))
-        elif type(child) in conversion_set:
-            new_child = _digital_of(child)
-        else:
-            continue
-        if new_child is not child:
-            module._modules[name] = new_child  # pylint: disable=protected-access
-    return module
+        module = _digital_of(module, module_name)
+    return _replace_children(module, module_name, branch, leaf, set())
 
 
 def convert_to_analog_mapped(module: Module, rpu_config: Any,

@@ -7,8 +7,21 @@ import torch
 from torch import Tensor
 from torch.nn import Module, Parameter
 
-from aihwkit.exceptions import ModuleError
+from aihwkit.exceptions import ConfigError, ModuleError
+from aihwkit.simulator.parameters.validation import validate_config_fields
 from aihwkit.simulator.tiles.base import TileModuleBase
+
+
+def validate_layer_config(layer_name: str, rpu_config: Any) -> None:
+    """Check every field of ``rpu_config`` before a layer reads its mapping.
+
+    Raises:
+        ConfigError: naming the layer class and the offending field.
+    """
+    try:
+        validate_config_fields(rpu_config)
+    except ConfigError as exc:
+        raise type(exc)(f"{layer_name}: {exc}") from exc
 
 
 class AnalogLayerBase:

@@ -22,10 +22,17 @@ class AnalogContainerBase(AnalogLayerBase):
 
     def set_weights(self, weights_dic: Dict[str, Tuple[Tensor, Any]],  # type: ignore[override]
                     **kwargs: Any) -> None:
-        """Set weights of every tile from ``tile name -> (weight, bias)``."""
-        for name, tile in self.named_analog_tiles():
+        """Set weights of every tile from ``tile name -> (weight, bias)``.
+
+        Raises:
+            ModuleError: a tile name is missing from ``weights_dic`` (no tile changed).
+        """
+        tiles = list(self.named_analog_tiles())
+        for name, _ in tiles:
             if name not in weights_dic:
-                raise ModuleError(f"Cannot find tile weight {name} in given dictionary")
+                raise ModuleError(f"{type(self).__name__}.set_weights: cannot find tile "
+                                  f"weight {name} in the given dictionary")
+        for name, tile in tiles:
             tile.set_weights(*weights_dic[name], **kwargs)
 
 
@@ -37,12 +44,18 @@ class AnalogSequential(AnalogContainerBase, Sequential):
 
     @classmethod
     def from_digital(cls, module: Sequential, *args: Any, **kwargs: Any) -> "AnalogSequential":
-        """An analog sequential with the same children."""
+        """An analog sequential with the same children.
+
+        The further arguments of the conversion interface (``rpu_config``,
+        ``tile_module_class``) are accepted and not used: a sequential has no tiles of its
+        own, its children are converted one by one.
+        """
         return cls(OrderedDict(module.named_children()))
 
     @classmethod
     def to_digital(cls, module: "AnalogSequential", *args: Any, **kwargs: Any) -> Module:
-        """A ``torch.nn.Sequential`` with the same children."""
+        """A ``torch.nn.Sequential`` with the same children (further arguments of the
+        conversion interface are accepted and not used)."""
         return Sequential(OrderedDict(module.named_children()))
 
 

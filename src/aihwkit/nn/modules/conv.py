@@ -24,7 +24,7 @@ from torch.nn import Conv1d, Conv2d, Conv3d, Module, ModuleList, init
 from torch.nn.modules.conv import _ConvNd
 
 from aihwkit.exceptions import ArgumentError, NotSimulatedError
-from aihwkit.nn.modules.base import AnalogLayerBase
+from aihwkit.nn.modules.base import AnalogLayerBase, validate_layer_config
 
 IntOrTuple = Union[int, Tuple[int, ...]]
 
@@ -97,18 +97,35 @@ def _int_tuple(owner: str, name: str, value: Any, n_dims: int, minimum: int) -> 
 
 
 def _positive_int(owner: str, name: str, value: Any) -> int:
+    """``value`` if it is an integer ``>= 1``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ArgumentError(f"{owner}: {name} must be an integer >= 1, got {value!r}")
     return value
+
+
+def check_use_indexed(owner: str, use_indexed: Any) -> Optional[bool]:
+    """``use_indexed`` if it is ``None`` or a bool.
+
+    The choice never changes a result: an indexed implementation gathers the same
+    patches as the explicit unfold and computes the same per-patch products.
+    """
+    if use_indexed is not None and not isinstance(use_indexed, bool):
+        raise ArgumentError(f"{owner}: use_indexed must be None or a bool, got "
+                            f"{use_indexed!r}")
+    return use_indexed
+
+
+# spatial dimensions -> (torch convolution class, patch extraction)
+_GEOMETRY = {1: (Conv1d, unfold_1d), 2: (Conv2d, unfold_2d), 3: (Conv3d, unfold_3d)}
 
 
 class _AnalogConvBase(AnalogLayerBase, _ConvNd):
     """Arguments, patch extraction, weight layout and conversion shared by the analog
     convolutions (single tile, one tile per group, or split over a tile array).
 
-    Subclasses set ``_N_DIMS`` (spatial dimensions), ``_DIGITAL`` (the torch class) and
-    ``_UNFOLD`` (patch extraction) and implement ``_store_weights``, ``get_weights`` and
-    ``forward``.
+    Subclasses set ``_N_DIMS`` (spatial dimensions, 1 to 3; ``_DIGITAL``, the torch class,
+    and ``_UNFOLD``, the patch extraction, follow from it) and implement
+    ``_store_weights``, ``get_weights`` and ``forward``.
     """
 
     # pylint: disable=abstract-method,too-many-instance-attributes
@@ -117,6 +134,12 @@ class _AnalogConvBase(AnalogLayerBase, _ConvNd):
     _DIGITAL: Any = _ConvNd
     _UNFOLD: Callable[..., Tensor]
     _tiles_built = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls._N_DIMS:
+            cls._DIGITAL, unfold = _GEOMETRY[cls._N_DIMS]
+            cls._UNFOLD = staticmethod(unfold)  # type: ignore[assignment]
 
     def _init_conv(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple,
                    stride: IntOrTuple, padding: Union[str, IntOrTuple], dilation: IntOrTuple,
@@ -140,9 +163,12 @@ class _AnalogConvBase(AnalogLayerBase, _ConvNd):
             padding_t = _int_tuple(owner, "padding", padding, n_dims, 0)
         if not isinstance(bias, bool):
             raise ArgumentError(f"{owner}: bias must be a bool, got {bias!r}")
-        _ConvNd.__init__(self, in_channels, out_channels, kernel, stride_t, padding_t,
-                         dilation_t, False, (0,) * n_dims, groups, False, padding_mode,
-                         device="meta")
+        try:
+            _ConvNd.__init__(self, in_channels, out_channels, kernel, stride_t, padding_t,
+                             dilation_t, False, (0,) * n_dims, groups, False, padding_mode,
+                             device="meta")
+        except ValueError as exc:  # padding string or padding_mode rejected by torch
+            raise ValueError(f"{owner}: {exc}") from exc
         del self._parameters["weight"]
         self.weight = None  # type: ignore[assignment]
         self.use_bias = bias
@@ -352,6 +378,7 @@ class _AnalogConvNd(_AnalogConvBase):
         self.bias = bias  # type: ignore[assignment]
         if rpu_config is None:
             rpu_config = _default_rpu_config()
+        validate_layer_config(type(self).__name__, rpu_config)
         self.out_features, self.in_features = (self.out_channels // groups,
                                                self._matrix_shape[1])
         if tile_module_class is None:
@@ -359,7 +386,8 @@ class _AnalogConvNd(_AnalogConvBase):
             tile_module_class = (chooser(self.out_features, self.in_features) if chooser
                                  else getattr(rpu_config, "tile_class", None))
         if tile_module_class is None:
-            raise NotSimulatedError(f"{type(rpu_config).__name__} names a tile class that "
+            raise NotSimulatedError(f"{type(self).__name__}: rpu_config "
+                                    f"{type(rpu_config).__name__} names a tile class that "
                                     "this version does not provide")
         if groups == 1:
             self.analog_module = tile_module_class(self.out_features, self.in_features,
@@ -406,9 +434,9 @@ class _AnalogConvNd(_AnalogConvBase):
         if self.groups == 1:
             rows = self.analog_module(cols)
         else:
-            width = self.in_features
-            rows = torch.cat([tile(cols[..., g * width:(g + 1) * width])
-                              for g, tile in enumerate(self.analog_groups)], dim=-1)
+            parts = cols.split(self.in_features, dim=-1)  # channel-first: one per group
+            rows = torch.cat([tile(part) for part, tile in zip(parts, self.analog_groups)],
+                             dim=-1)
         return self._to_image(rows, out_spatial, batched)
 
 
@@ -421,8 +449,6 @@ class AnalogConv1d(_AnalogConvNd):
 
     # pylint: disable=abstract-method
     _N_DIMS = 1
-    _DIGITAL = Conv1d
-    _UNFOLD = staticmethod(unfold_1d)
 
 
 class AnalogConv2d(_AnalogConvNd):
@@ -441,8 +467,6 @@ class AnalogConv2d(_AnalogConvNd):
 
     # pylint: disable=abstract-method
     _N_DIMS = 2
-    _DIGITAL = Conv2d
-    _UNFOLD = staticmethod(unfold_2d)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple,
                  stride: IntOrTuple = 1, padding: Union[str, IntOrTuple] = 0,
@@ -450,9 +474,7 @@ class AnalogConv2d(_AnalogConvNd):
                  padding_mode: str = "zeros", rpu_config: Optional[Any] = None,
                  tile_module_class: Optional[Any] = None,
                  use_indexed: Optional[bool] = None) -> None:
-        if use_indexed is not None and not isinstance(use_indexed, bool):
-            raise ArgumentError(f"AnalogConv2d: use_indexed must be None or a bool, got "
-                                f"{use_indexed!r}")
+        use_indexed = check_use_indexed(type(self).__name__, use_indexed)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, rpu_config, tile_module_class)
         self.use_indexed = use_indexed
@@ -468,8 +490,6 @@ class AnalogConv3d(_AnalogConvNd):
 
     # pylint: disable=abstract-method
     _N_DIMS = 3
-    _DIGITAL = Conv3d
-    _UNFOLD = staticmethod(unfold_3d)
 
 
 __all__ = ["AnalogConv1d", "AnalogConv2d", "AnalogConv3d"]

@@ -1,45 +1,57 @@
 """Analog convolutions split over an array of tiles: ``AnalogConv1dMapped``,
 ``AnalogConv2dMapped`` and ``AnalogConv3dMapped``.
 
-The flattened kernel matrix ``[out, in_channels * prod(kernel_size)]`` is cut into
-blocks that fit the tile size limits of the configuration (``mapping.max_input_size``,
-``mapping.max_output_size``). The input side is split by whole input channels, so every
-tile sees complete kernels of its channels: with ``k = prod(kernel_size)`` a tile takes at
-most ``max_input_size // k`` channels. Tile ``array[i][j]`` holds input-channel split ``i``
-and output split ``j``; the layer output is the sum over the channel splits of the
-concatenated output splits (partial sums in digital), plus the digital bias.
+The flattened kernel matrix ``[out, in_channels / groups * prod(kernel_size)]`` is cut
+into blocks that fit the tile size limits of the configuration
+(``mapping.max_input_size``, ``mapping.max_output_size``). The input side is split by whole
+input channels, so every tile sees complete kernels of its channels: with ``k =
+prod(kernel_size)`` a tile takes at most ``max_input_size // k`` channels. Each group is
+split the same way on its own ``in_channels / groups`` inputs and ``out_channels / groups``
+outputs. Tile ``[i][j]`` of a group holds its input-channel split ``i`` and output split
+``j``; a group's output is the sum over its channel splits of the concatenated output
+splits (partial sums in digital), the groups' outputs are concatenated, and the digital
+bias is added.
 """
 
 from typing import Any, List, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
-from torch.nn import Conv1d, Conv2d, Conv3d, ModuleList, Parameter
+from torch.nn import ModuleList, Parameter
 
-from aihwkit.exceptions import AnalogBiasConfigError, ArgumentError, ConfigError, ModuleError
+from aihwkit.exceptions import AnalogBiasConfigError, ModuleError
+from aihwkit.nn.modules.base import validate_layer_config
 from aihwkit.nn.modules.conv import (
-    IntOrTuple, _AnalogConvBase, _default_rpu_config, unfold_1d, unfold_2d, unfold_3d)
-from aihwkit.simulator.tiles.array import get_split_sizes
+    IntOrTuple, _AnalogConvBase, _default_rpu_config, check_use_indexed)
+from aihwkit.simulator.tiles.array import (
+    check_mapping, get_split_sizes, grid_blocks, grid_forward, grid_weights)
 
 
 class _AnalogConvNdMapped(_AnalogConvBase):
-    """Analog convolution whose weight matrix is split over ``array`` (a ``ModuleList``
-    over input-channel splits of ``ModuleList`` s over output splits; tiles named
-    ``array.<i>.<j>``).
+    """Analog convolution whose weight matrix is split over a grid of tiles per group.
 
-    ``in_sizes`` are the input channels of each split, ``out_sizes`` the output channels;
-    both are balanced splits (``n = ceil(size / max)`` parts differing by at most one,
-    larger parts first; ``max <= 0``: no split) with ``max = max_input_size //
-    prod(kernel_size)`` channels and ``max = max_output_size`` outputs.
-    ``weight`` is ``None``; ``bias`` is a digital ``Parameter [out]`` of the layer (or
-    ``None``). Only ``groups=1`` is supported.
+    With ``groups == 1`` the grid is ``array`` (a ``ModuleList`` over input-channel splits
+    of ``ModuleList`` s over output splits; tiles named ``array.<i>.<j>``). With
+    ``groups > 1`` every group ``g`` has such a grid in ``array_groups[g]`` (tiles named
+    ``array_groups.<g>.<i>.<j>``), holding the output channels ``g * out / groups ...
+    (g + 1) * out / groups - 1`` and seeing the input channels ``g * in / groups ...
+    (g + 1) * in / groups - 1``.
+
+    ``in_sizes`` are the input channels of each split of a group, ``out_sizes`` its output
+    channels (the same for every group); both are balanced splits (``n = ceil(size /
+    max)`` parts differing by at most one, larger parts first; ``max <= 0``: no split) of
+    ``in / groups`` channels with ``max = max_input_size // prod(kernel_size)`` and of
+    ``out / groups`` outputs with ``max = max_output_size``. ``weight`` is ``None``;
+    ``bias`` is a digital ``Parameter [out]`` of the layer (or ``None``). ``use_indexed``
+    (``None`` or a bool) is kept as an attribute: the patches are always unfolded, which
+    gives the same results as an indexed gather.
 
     Raises:
-        ValueError: ``groups != 1``.
-        ConfigError: a configuration without mapping parameters.
+        ConfigError: a configuration without (integer) mapping parameters.
         AnalogBiasConfigError: ``bias=True`` with ``mapping.digital_bias=False``.
         ModuleError: ``prod(kernel_size) > mapping.max_input_size`` (a kernel does not fit
             a tile).
+        ValueError: ``in_channels`` or ``out_channels`` not divisible by ``groups``.
     """
 
     # pylint: disable=abstract-method
@@ -51,20 +63,13 @@ class _AnalogConvNdMapped(_AnalogConvBase):
                  tile_module_class: Optional[Any] = None,
                  use_indexed: Optional[bool] = None) -> None:
         owner = type(self).__name__
-        if groups != 1:
-            raise ValueError(f"{owner}: only groups=1 is supported, got groups={groups!r} "
-                             "(grouped convolutions: use the unmapped layer)")
-        if use_indexed is not None and not isinstance(use_indexed, bool):
-            raise ArgumentError(f"{owner}: use_indexed must be None or a bool, got "
-                                f"{use_indexed!r}")
+        use_indexed = check_use_indexed(owner, use_indexed)
         self._init_conv(in_channels, out_channels, kernel_size, stride, padding, dilation,
                         groups, bias, padding_mode)
         if rpu_config is None:
             rpu_config = _default_rpu_config()
-        mapping = getattr(rpu_config, "mapping", None)
-        if mapping is None:
-            raise ConfigError(f"{owner} needs an RPU config with mapping parameters, got "
-                              f"{type(rpu_config).__name__}")
+        validate_layer_config(owner, rpu_config)
+        mapping = check_mapping(owner, rpu_config)
         if bias and not mapping.digital_bias:
             raise AnalogBiasConfigError(f"{owner} supports only a digital bias: set "
                                         "mapping.digital_bias = True or bias=False")
@@ -72,17 +77,16 @@ class _AnalogConvNdMapped(_AnalogConvBase):
         if 0 < max_in < self.kernel_elements:
             raise ModuleError(f"{owner}: a kernel of {self.kernel_elements} elements does not "
                               f"fit mapping.max_input_size = {max_in}")
-        self.in_sizes = get_split_sizes(in_channels,
+        self.in_sizes = get_split_sizes(in_channels // groups,
                                         max_in // self.kernel_elements if max_in > 0 else 0)
-        self.out_sizes = get_split_sizes(out_channels, mapping.max_output_size)
+        self.out_sizes = get_split_sizes(out_channels // groups, mapping.max_output_size)
         if tile_module_class is None:
             tile_module_class = rpu_config.tile_class
-        self.array = ModuleList(
-            ModuleList(tile_module_class(out_size, channels * self.kernel_elements,
-                                         rpu_config, bias=False)
-                       for out_size in self.out_sizes)
-            for channels in self.in_sizes)
-        # the use_indexed choice does not change the result: patches are always unfolded
+        grids = [self._build_grid(tile_module_class, rpu_config) for _ in range(groups)]
+        if groups == 1:
+            self.array = grids[0]
+        else:
+            self.array_groups = ModuleList(grids)
         self.use_indexed = use_indexed
         if bias:
             _, dtype = self._tile_device_dtype()
@@ -90,61 +94,63 @@ class _AnalogConvNdMapped(_AnalogConvBase):
         self._tiles_built = True
         self.reset_parameters()
 
-    def _blocks(self) -> List[Tuple[slice, slice, Any]]:
-        """``(rows, columns, tile)`` of every tile in the flattened kernel matrix."""
-        blocks = []
-        col = 0
-        for channels, tiles in zip(self.in_sizes, self.array):
-            width = channels * self.kernel_elements
-            row = 0
-            for out_size, tile in zip(self.out_sizes, tiles):
-                blocks.append((slice(row, row + out_size), slice(col, col + width), tile))
-                row += out_size
-            col += width
-        return blocks
+    def _build_grid(self, tile_module_class: Any, rpu_config: Any) -> ModuleList:
+        """The tiles of one group: ``grid[i][j]`` for channel split ``i``, output split
+        ``j``."""
+        return ModuleList(
+            ModuleList(tile_module_class(out_size, channels * self.kernel_elements,
+                                         rpu_config, bias=False)
+                       for out_size in self.out_sizes)
+            for channels in self.in_sizes)
+
+    @property
+    def _widths(self) -> List[int]:
+        """Tile input sizes of the channel splits of one group."""
+        return [channels * self.kernel_elements for channels in self.in_sizes]
+
+    def _grids(self) -> List[ModuleList]:
+        """The tile grid of each group (one for ``groups == 1``)."""
+        if self.groups == 1:
+            return [self.array]
+        return list(self.array_groups)
 
     def _store_weights(self, matrix: Tensor, bias: Optional[Tensor], **kwargs: Any) -> None:
-        for rows, cols, tile in self._blocks():
-            tile.set_weights(matrix[rows, cols], None, **kwargs)
+        group_rows = self.out_channels // self.groups
+        for group, grid in enumerate(self._grids()):
+            for rows, cols, tile in grid_blocks(grid, self._widths, self.out_sizes,
+                                                group * group_rows):
+                tile.set_weights(matrix[rows, cols], None, **kwargs)
         if bias is not None:
             with torch.no_grad():
                 self.bias.copy_(bias.to(self.bias.device, self.bias.dtype))
 
     def get_weights(self, **kwargs: Any) -> Tuple[Tensor, Optional[Tensor]]:
-        """Logical weights ``[out, in_channels * prod(kernel_size)]`` assembled from the
-        tiles, and the bias ``[out]`` (or ``None``), as CPU tensors.
+        """Logical weights ``[out, in_channels / groups * prod(kernel_size)]`` assembled
+        from the tiles (groups stacked along the rows), and the bias ``[out]`` (or
+        ``None``), as CPU tensors.
 
         Args:
             kwargs: forwarded to every tile's ``get_weights`` (``apply_weight_scaling``,
                 ``realistic``).
         """
-        parts = []
-        for rows, cols, tile in self._blocks():
-            parts.append((rows, cols, tile.get_weights(**kwargs)[0]))
-        weight = torch.empty(self._matrix_shape, dtype=parts[0][2].dtype)
-        for rows, cols, block in parts:
-            weight[rows, cols] = block
+        weight = torch.cat([grid_weights(grid, **kwargs) for grid in self._grids()], dim=0)
         bias = None if self.bias is None else self.bias.detach().cpu().clone()
         return weight, bias
 
     def forward(self, x: Tensor) -> Tensor:  # pylint: disable=arguments-renamed
-        """Analog convolution over the tile array.
+        """Analog convolution over the tile grids.
 
         Shape: input ``[N, C_in, *spatial]`` or ``[C_in, *spatial]``; output
         ``[N, C_out, *out_spatial]`` (or without the batch dimension).
         """
         cols, out_spatial, batched = self._patches(x)
-        total: Optional[Tensor] = None
-        start = 0
-        for channels, tiles in zip(self.in_sizes, self.array):
-            width = channels * self.kernel_elements
-            part = cols[..., start:start + width]
-            start += width
-            if len(tiles) == 1:
-                out = tiles[0](part)
-            else:
-                out = torch.cat([tile(part) for tile in tiles], dim=-1)
-            total = out if total is None else total + out
+        # patch columns are channel-first: groups, and channel splits within a group,
+        # are consecutive column ranges
+        parts = cols.split(self._widths * self.groups, dim=-1)
+        splits = len(self.in_sizes)
+        outputs = [grid_forward(grid, parts[g * splits:(g + 1) * splits])
+                   for g, grid in enumerate(self._grids())]
+        total = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
         if self.bias is not None:
             total = total + self.bias
         return self._to_image(total, out_spatial, batched)
@@ -158,8 +164,6 @@ class AnalogConv1dMapped(_AnalogConvNdMapped):
 
     # pylint: disable=abstract-method
     _N_DIMS = 1
-    _DIGITAL = Conv1d
-    _UNFOLD = staticmethod(unfold_1d)
 
 
 class AnalogConv2dMapped(_AnalogConvNdMapped):
@@ -171,8 +175,6 @@ class AnalogConv2dMapped(_AnalogConvNdMapped):
 
     # pylint: disable=abstract-method
     _N_DIMS = 2
-    _DIGITAL = Conv2d
-    _UNFOLD = staticmethod(unfold_2d)
 
 
 class AnalogConv3dMapped(_AnalogConvNdMapped):
@@ -184,8 +186,6 @@ class AnalogConv3dMapped(_AnalogConvNdMapped):
 
     # pylint: disable=abstract-method
     _N_DIMS = 3
-    _DIGITAL = Conv3d
-    _UNFOLD = staticmethod(unfold_3d)
 
 
 __all__ = ["AnalogConv1dMapped", "AnalogConv2dMapped", "AnalogConv3dMapped"]

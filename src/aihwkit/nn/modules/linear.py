@@ -8,8 +8,7 @@ from torch import Tensor
 from torch.nn import Linear
 
 from aihwkit.exceptions import ArgumentError, NotSimulatedError
-from aihwkit.nn.modules.base import AnalogLayerBase
-from aihwkit.simulator.parameters.validation import validate_config_fields
+from aihwkit.nn.modules.base import AnalogLayerBase, validate_layer_config
 
 
 def _default_rpu_config() -> Any:
@@ -44,7 +43,7 @@ class AnalogLinear(AnalogLayerBase, Linear):
                 raise ArgumentError(f"{name} must be an integer >= 1, got {value!r}")
         if rpu_config is None:
             rpu_config = _default_rpu_config()
-        validate_config_fields(rpu_config)  # before the mapping picks the tile class
+        validate_layer_config(type(self).__name__, rpu_config)
         if tile_module_class is None:
             tile_module_class = rpu_config.get_default_tile_module_class(out_features,
                                                                          in_features)
@@ -83,6 +82,10 @@ class AnalogLinear(AnalogLayerBase, Linear):
         """An analog copy of a ``torch.nn.Linear``."""
         layer = cls(module.in_features, module.out_features, module.bias is not None,
                     rpu_config, tile_module_class)
+        if module.weight.is_meta:
+            # weights not materialised yet (built on the meta device): the layer keeps its
+            # own initial weights until real ones are loaded (set_weights/load_state_dict)
+            return layer
         layer.set_weights(module.weight.detach(),
                           None if module.bias is None else module.bias.detach())
         return layer.to(module.weight.device)

@@ -12,8 +12,9 @@ from aihwkit.simulator.tiles.array import TileModuleArray
 
 def _check_mappable(rpu_config: Any) -> None:
     if not isinstance(rpu_config, MappableRPU):
-        raise ConfigError(f"{type(rpu_config).__name__} is not a MappableRPU config: mapped "
-                          "layers need mapping.max_input_size / max_output_size")
+        raise ConfigError(f"AnalogLinearMapped: rpu_config {type(rpu_config).__name__} is not "
+                          "a MappableRPU config: mapped layers need mapping.max_input_size / "
+                          "max_output_size")
 
 
 class AnalogLinearMapped(AnalogLinear):

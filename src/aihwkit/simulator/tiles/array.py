@@ -10,7 +10,7 @@ output scales.
 
 import inspect
 from copy import deepcopy
-from typing import Any, Generator, List, Optional, Sequence, Tuple
+from typing import Any, Generator, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -32,12 +32,81 @@ def get_split_sizes(size: int, max_size: int) -> List[int]:
     """
     check_size("size", size)
     if isinstance(max_size, bool) or not isinstance(max_size, int):
-        raise ArgumentError(f"max_size must be an integer (<= 0: no limit), got {max_size!r}")
+        raise ArgumentError(f"get_split_sizes: max_size must be an integer (<= 0: no limit), "
+                            f"got {max_size!r}")
     if max_size <= 0:
         return [size]
     pieces = -(-size // max_size)
     base, extra = divmod(size, pieces)
     return [base + 1] * extra + [base] * (pieces - extra)
+
+
+
+def check_mapping(owner: str, rpu_config: Any) -> Any:
+    """The ``mapping`` parameters of ``rpu_config``, with integer size limits.
+
+    Args:
+        owner: name of the module asking (used in the error messages).
+        rpu_config: the RPU configuration.
+
+    Raises:
+        ConfigError: the config has no ``mapping``, or ``max_input_size`` /
+            ``max_output_size`` is not an integer (``<= 0`` means no limit).
+    """
+    mapping = getattr(rpu_config, "mapping", None)
+    if mapping is None:
+        raise ConfigError(f"{owner} needs an RPU config with mapping parameters "
+                          f"(max_input_size, max_output_size), got {type(rpu_config).__name__}")
+    for name in ("max_input_size", "max_output_size"):
+        value = getattr(mapping, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{owner}: MappingParameter.{name} = {value!r} is invalid: must "
+                              "be an integer (<= 0: no limit)")
+    return mapping
+
+
+# A tile grid is a sequence over input splits of sequences over output splits of tiles:
+# grid[i][j] holds the weight block of input split i and output split j.
+TileGrid = Sequence[Sequence[Any]]
+
+
+def grid_blocks(grid: TileGrid, widths: Sequence[int], heights: Sequence[int],
+                row_start: int = 0) -> Generator[Tuple[slice, slice, Any], None, None]:
+    """``(row_slice, column_slice, tile)`` of every tile of ``grid`` in its weight matrix.
+
+    Input split ``i`` covers ``widths[i]`` columns, output split ``j`` ``heights[j]`` rows;
+    the blocks start at row ``row_start`` and column 0, by input split then output split.
+    """
+    col = 0
+    for width, row in zip(widths, grid):
+        out = row_start
+        for height, tile in zip(heights, row):
+            yield slice(out, out + height), slice(col, col + width), tile
+            out += height
+        col += width
+
+
+def grid_forward(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
+    """``sum_i cat_j(grid[i][j](parts[i]))``: tile outputs concatenated over the output
+    splits, partial sums of the input splits added in digital.
+
+    Shape: ``parts[i]`` ``[..., width_i]``; returns ``[..., sum_j height_j]``.
+    """
+    partials = [row[0](part) if len(row) == 1 else torch.cat([tile(part) for tile in row],
+                                                               dim=-1)
+                for part, row in zip(parts, grid)]
+    result = partials[0]
+    for partial in partials[1:]:
+        result = result + partial
+    return result
+
+
+def grid_weights(grid: TileGrid, **kwargs: Any) -> Tensor:
+    """The weight matrix ``[sum_j height_j, sum_i width_i]`` assembled from the tiles'
+    ``get_weights(**kwargs)`` (tile biases ignored)."""
+    columns = [torch.cat([tile.get_weights(**kwargs)[0] for tile in row], dim=0)
+               for row in grid]
+    return torch.cat(columns, dim=1)
 
 
 class TileModuleArray(Module):
@@ -76,25 +145,18 @@ class TileModuleArray(Module):
         super().__init__()
         self.out_size = check_size("out_size", out_size)
         self.in_size = check_size("in_size", in_size)
+        owner = type(self).__name__
         if not isinstance(bias, bool):
-            raise ArgumentError(f"bias must be a bool, got {bias!r}")
+            raise ArgumentError(f"{owner}: bias must be a bool, got {bias!r}")
         for name in ("in_trans", "out_trans"):
             if kwargs.get(name):
-                raise ArgumentError(f"{type(self).__name__} does not support {name}=True: "
-                                    "it splits the last dimension of the input")
-        mapping = getattr(rpu_config, "mapping", None)
-        if mapping is None:
-            raise ConfigError(f"{type(rpu_config).__name__} has no mapping parameters: "
-                              "tile arrays need a mappable RPU config")
+                raise ArgumentError(f"{owner} does not support {name}=True: it splits the "
+                                    "last dimension of the input")
+        mapping = check_mapping(owner, rpu_config)
         tile_class = getattr(rpu_config, "tile_class", None)
         if tile_class is None:
-            raise ConfigError(f"{type(rpu_config).__name__}.tile_class is None: cannot "
-                              "build the tiles of the array")
-        for name in ("max_input_size", "max_output_size"):
-            value = getattr(mapping, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"MappingParameter.{name} = {value!r} is invalid: must be "
-                                  "an integer (<= 0: no limit)")
+            raise ConfigError(f"{owner}: {type(rpu_config).__name__}.tile_class is None: "
+                              "cannot build the tiles of the array")
         self.in_sizes = get_split_sizes(in_size, mapping.max_input_size)
         self.out_sizes = get_split_sizes(out_size, mapping.max_output_size)
         tile_config = self._tile_config(rpu_config)
@@ -170,20 +232,17 @@ class TileModuleArray(Module):
 
     def _check_input(self, x: Any) -> None:
         if not isinstance(x, Tensor):
-            raise ArgumentError(f"x must be a torch.Tensor, got {type(x).__name__}")
+            raise ArgumentError(f"{type(self).__name__}: x must be a torch.Tensor, got "
+                                f"{type(x).__name__}")
         if x.dim() == 0 or x.shape[-1] != self.in_size:
-            raise TileError(f"x has shape {tuple(x.shape)}: its last dimension must be "
-                            f"in_size = {self.in_size}")
+            raise TileError(f"{type(self).__name__}: x has shape {tuple(x.shape)}: its last "
+                            f"dimension must be in_size = {self.in_size}")
 
     def _analog_sum(self, x: Tensor) -> Tensor:
         """``sum_i cat_j(tile_ij(x_i))`` (no bias); ``[..., out_size]``."""
         if self.analog_tile_count == 1:
             return self.array[0][0](x)
-        result = None
-        for x_part, row in zip(x.split(self.in_sizes, dim=-1), self.array):
-            partial = torch.cat([tile(x_part) for tile in row], dim=-1)
-            result = partial if result is None else result + partial
-        return result
+        return grid_forward(self.array, x.split(self.in_sizes, dim=-1))
 
     @staticmethod
     def _add_bias(result: Tensor, bias: Tensor, tensor_view: Optional[Sequence[int]]
@@ -192,25 +251,16 @@ class TileModuleArray(Module):
         return result + bias.view(*view)
 
     # ------------------------------------------------------------------ weights
-    def _blocks(self) -> Generator[Tuple[slice, slice, Any], None, None]:
-        """``(out_slice, in_slice, tile)`` for every tile."""
-        in_start = 0
-        for in_tile, row in zip(self.in_sizes, self.array):
-            out_start = 0
-            for out_tile, tile in zip(self.out_sizes, row):
-                yield (slice(out_start, out_start + out_tile),
-                       slice(in_start, in_start + in_tile), tile)
-                out_start += out_tile
-            in_start += in_tile
-
-    @staticmethod
-    def _as_tensor(name: str, value: Any) -> Tensor:
+    def _as_tensor(self, name: str, value: Any) -> Tensor:
+        owner = type(self).__name__
         try:
             tensor = torch.as_tensor(value).detach()
         except (TypeError, ValueError, RuntimeError) as exc:
-            raise ArgumentError(f"{name} cannot be converted to a tensor: {exc}") from exc
+            raise ArgumentError(f"{owner}.set_weights: {name} cannot be converted to a "
+                                f"tensor: {exc}") from exc
         if not (tensor.is_floating_point() or tensor.dtype in (torch.int32, torch.int64)):
-            raise ArgumentError(f"{name} must hold numbers, got dtype {tensor.dtype}")
+            raise ArgumentError(f"{owner}.set_weights: {name} must hold numbers, got dtype "
+                                f"{tensor.dtype}")
         return tensor
 
     def set_weights(self, weight: Any, bias: Any = None, **kwargs: Any) -> None:
@@ -231,24 +281,28 @@ class TileModuleArray(Module):
             ArgumentError: values that are not numbers.
             TypeError: keyword arguments the tiles do not accept.
         """
+        owner = type(self).__name__
         weight_t = self._as_tensor("weight", weight)
         if tuple(weight_t.shape) != (self.out_size, self.in_size):
-            raise TileError(f"weight has shape {tuple(weight_t.shape)}, expected "
-                            f"[out_size, in_size] = {(self.out_size, self.in_size)}")
+            raise TileError(f"{owner}.set_weights: weight has shape {tuple(weight_t.shape)}, "
+                            "expected [out_size, in_size] = "
+                            f"{(self.out_size, self.in_size)}")
         bias_t = None
         if bias is not None:
             if self.bias is None:
-                raise TileError("bias given but the array was built with bias=False")
+                raise TileError(f"{owner}.set_weights: bias given but the array was built "
+                                "with bias=False")
             bias_t = self._as_tensor("bias", bias)
             if tuple(bias_t.shape) != (self.out_size,):
-                raise TileError(f"bias has shape {tuple(bias_t.shape)}, expected "
-                                f"[out_size] = ({self.out_size},)")
+                raise TileError(f"{owner}.set_weights: bias has shape {tuple(bias_t.shape)}, "
+                                f"expected [out_size] = ({self.out_size},)")
         try:
             inspect.signature(self._first_tile().set_weights).bind(weight_t, None, **kwargs)
         except TypeError as exc:
             raise TypeError(f"set_weights of {type(self._first_tile()).__name__}: {exc}") \
                 from exc
-        for out_slice, in_slice, tile in self._blocks():
+        for out_slice, in_slice, tile in grid_blocks(self.array, self.in_sizes,
+                                                     self.out_sizes):
             tile.set_weights(weight_t[out_slice, in_slice], None, **kwargs)
         if bias_t is not None:
             with torch.no_grad():
@@ -262,10 +316,7 @@ class TileModuleArray(Module):
             **kwargs: keyword arguments of the tiles' ``get_weights``
                 (``apply_weight_scaling``, ``realistic``).
         """
-        columns = []
-        for row in self.array:
-            columns.append(torch.cat([tile.get_weights(**kwargs)[0] for tile in row], dim=0))
-        weight = torch.cat(columns, dim=1)
+        weight = grid_weights(self.array, **kwargs)
         bias = None if self.bias is None else self.bias.detach().cpu().clone()
         return weight, bias
 
@@ -283,8 +334,8 @@ class TileModuleArray(Module):
         """
         rates = {tile.get_learning_rate() for tile in self.analog_tiles()}
         if len(rates) != 1:
-            raise TileError(f"the tiles of the array have different learning rates: "
-                            f"{sorted(rates)}")
+            raise TileError(f"{type(self).__name__}: the tiles have different learning "
+                            f"rates: {sorted(rates)}")
         return rates.pop()
 
     def program_weights(self, *args: Any, **kwargs: Any) -> None:

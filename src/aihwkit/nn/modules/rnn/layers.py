@@ -16,19 +16,20 @@ from aihwkit.exceptions import ArgumentError
 from aihwkit.nn.modules.container import AnalogContainerBase
 
 
-def check_sequence(input_: Any) -> None:
-    """Raise :class:`ArgumentError` unless ``input_`` is a ``[T, B, F]`` tensor with
-    ``T >= 1``."""
+def check_sequence(owner: str, input_: Any) -> None:
+    """Raise :class:`ArgumentError` naming ``owner`` unless ``input_`` is a ``[T, B, F]``
+    tensor with ``T >= 1``."""
     if not isinstance(input_, Tensor):
-        raise ArgumentError(f"input must be a torch.Tensor, got {type(input_).__name__}")
+        raise ArgumentError(f"{owner}: input must be a torch.Tensor, got "
+                            f"{type(input_).__name__}")
     if input_.dim() != 3 or input_.shape[0] < 1:
-        raise ArgumentError("input must be a time-major sequence [T >= 1, batch, features], "
-                            f"got shape {tuple(input_.shape)}")
+        raise ArgumentError(f"{owner}: input must be a time-major sequence [T >= 1, batch, "
+                            f"features], got shape {tuple(input_.shape)}")
 
 
-def _check_cell_class(cell: Any) -> None:
+def _check_cell_class(owner: str, cell: Any) -> None:
     if not (isinstance(cell, type) and issubclass(cell, Module)):
-        raise ArgumentError(f"cell must be a torch.nn.Module class, got {cell!r}")
+        raise ArgumentError(f"{owner}: cell must be a torch.nn.Module class, got {cell!r}")
 
 
 class AnalogRNNLayer(AnalogContainerBase, Module):
@@ -42,7 +43,7 @@ class AnalogRNNLayer(AnalogContainerBase, Module):
     """
 
     def __init__(self, cell: Type[Module], *cell_args: Any) -> None:
-        _check_cell_class(cell)
+        _check_cell_class(type(self).__name__, cell)
         super().__init__()
         self.cell = cell(*cell_args)
 
@@ -52,13 +53,25 @@ class AnalogRNNLayer(AnalogContainerBase, Module):
 
     def forward(self, input_: Tensor, state: Optional[Any] = None) -> Tuple[Tensor, Any]:
         """Run the sequence; ``state=None`` starts from the zero state."""
-        check_sequence(input_)
+        return self._unroll(input_, state, reverse=False)
+
+    def _unroll(self, input_: Tensor, state: Optional[Any], reverse: bool
+                ) -> Tuple[Tensor, Any]:
+        """Run the cell over the steps (last to first if ``reverse``); the outputs
+        ``[T, B, H]`` are stacked in the original time order.
+
+        Each step needs the state of the one before, so the cell runs once per step.
+        """
+        check_sequence(type(self).__name__, input_)
         if state is None:
             state = self.get_zero_state(input_.shape[1])
+        steps = input_.unbind(0)
         outputs = []
-        for step in input_.unbind(0):
+        for step in reversed(steps) if reverse else steps:
             out, state = self.cell(step, state)
             outputs.append(out)
+        if reverse:
+            outputs.reverse()
         return torch.stack(outputs), state
 
 
@@ -75,15 +88,7 @@ class AnalogReverseRNNLayer(AnalogRNNLayer):
 
     def forward(self, input_: Tensor, state: Optional[Any] = None) -> Tuple[Tensor, Any]:
         """Run the sequence backwards; ``state=None`` starts from the zero state."""
-        check_sequence(input_)
-        if state is None:
-            state = self.get_zero_state(input_.shape[1])
-        outputs = []
-        for step in reversed(input_.unbind(0)):
-            out, state = self.cell(step, state)
-            outputs.append(out)
-        outputs.reverse()
-        return torch.stack(outputs), state
+        return self._unroll(input_, state, reverse=True)
 
 
 class AnalogBidirRNNLayer(AnalogContainerBase, Module):
@@ -98,7 +103,7 @@ class AnalogBidirRNNLayer(AnalogContainerBase, Module):
     """
 
     def __init__(self, cell: Type[Module], *cell_args: Any) -> None:
-        _check_cell_class(cell)
+        _check_cell_class(type(self).__name__, cell)
         super().__init__()
         self.directions = ModuleList([AnalogRNNLayer(cell, *cell_args),
                                       AnalogReverseRNNLayer(cell, *cell_args)])
@@ -110,11 +115,12 @@ class AnalogBidirRNNLayer(AnalogContainerBase, Module):
     def forward(self, input_: Tensor, states: Optional[List[Any]] = None
                 ) -> Tuple[Tensor, List[Any]]:
         """Run both directions; ``states=None`` starts both from zero states."""
-        check_sequence(input_)
+        owner = type(self).__name__
+        check_sequence(owner, input_)
         if states is None:
             states = self.get_zero_state(input_.shape[1])
         if not isinstance(states, (list, tuple)) or len(states) != 2:
-            raise ArgumentError("states of a bidirectional layer must be a list "
+            raise ArgumentError(f"{owner}: states of a bidirectional layer must be a list "
                                 "[forward state, reverse state]")
         outputs = []
         out_states = []

@@ -17,11 +17,17 @@ from aihwkit.nn.modules.rnn.layers import (
     AnalogBidirRNNLayer, AnalogRNNLayer, check_sequence)
 
 
-def _check_dropout(dropout: Any) -> float:
+def _check_dropout(owner: str, dropout: Any) -> float:
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
             or not 0.0 <= dropout <= 1.0:
-        raise ArgumentError(f"dropout must be a number in [0, 1], got {dropout!r}")
+        raise ArgumentError(f"{owner}: dropout must be a number in [0, 1], got {dropout!r}")
     return float(dropout)
+
+
+def _check_bool(owner: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ArgumentError(f"{owner}: {name} must be a bool, got {value!r}")
+    return value
 
 
 class ModularRNN(AnalogContainerBase, Module):
@@ -40,8 +46,9 @@ class ModularRNN(AnalogContainerBase, Module):
 
     def __init__(self, num_layers: int, layer: Type[Module], dropout: float,
                  first_layer_args: Sequence[Any], other_layer_args: Sequence[Any]) -> None:
-        check_positive_int("num_layers", num_layers)
-        dropout = _check_dropout(dropout)
+        owner = type(self).__name__
+        check_positive_int(owner, "num_layers", num_layers)
+        dropout = _check_dropout(owner, dropout)
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout is applied between stacked recurrent layers only: with "
                           f"num_layers=1 the dropout of {dropout} has no effect",
@@ -56,9 +63,14 @@ class ModularRNN(AnalogContainerBase, Module):
         return [layer.get_zero_state(batch_size) for layer in self.layers]
 
     def forward(self, input_: Tensor, states: List[Any]) -> Tuple[Tensor, List[Any]]:
-        """Run the layers in turn, each from its own initial state."""
+        """Run the layers in turn, each from its own initial state.
+
+        Shape: input ``[T, B, F]``; ``states`` holds one state per layer.
+        """
+        owner = type(self).__name__
+        check_sequence(owner, input_)
         if not isinstance(states, (list, tuple)) or len(states) != len(self.layers):
-            raise ArgumentError(f"states must be a list with one state per layer "
+            raise ArgumentError(f"{owner}: states must be a list with one state per layer "
                                 f"({len(self.layers)})")
         output = input_
         out_states = []
@@ -101,13 +113,17 @@ class AnalogRNN(AnalogContainerBase, Module):
                  bias: bool = True, rpu_config: Optional[Any] = None,
                  tile_module_class: Optional[Any] = None, xavier: bool = False,
                  num_layers: int = 1, bidir: bool = False, dropout: float = 0.0) -> None:
-        check_positive_int("input_size", input_size)
-        check_positive_int("hidden_size", hidden_size)
+        owner = type(self).__name__
+        check_positive_int(owner, "input_size", input_size)
+        check_positive_int(owner, "hidden_size", hidden_size)
+        check_positive_int(owner, "num_layers", num_layers)
+        _check_bool(owner, "xavier", xavier)
+        _check_bool(owner, "bidir", bidir)
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
-        self.bidir = bool(bidir)
+        self.bidir = bidir
         num_dirs = 2 if self.bidir else 1
         layer = AnalogBidirRNNLayer if self.bidir else AnalogRNNLayer
         self.rnn = ModularRNN(
@@ -164,10 +180,11 @@ class AnalogRNN(AnalogContainerBase, Module):
     def forward(self, input_: Tensor, states: Optional[List[Any]] = None
                 ) -> Tuple[Tensor, List[Any]]:
         """Run the network; ``states=None`` starts every layer from its zero state."""
-        check_sequence(input_)
+        owner = type(self).__name__
+        check_sequence(owner, input_)
         if input_.shape[2] != self.input_size:
-            raise ArgumentError(f"input must have {self.input_size} features in its last "
-                                f"dimension, got shape {tuple(input_.shape)}")
+            raise ArgumentError(f"{owner}: input must have {self.input_size} features in its "
+                                f"last dimension, got shape {tuple(input_.shape)}")
         if states is None:
             states = self.get_zero_state(input_.shape[1])
         return self.rnn(input_, states)
