@@ -1,7 +1,7 @@
 """Type and finiteness checks of every configuration field, run when a tile is built.
 
 Each dataclass field is checked against the kind of its declared default (or its type
-annotation when the default is ``None``):
+annotation when the default is ``None``, or is an integer for a field annotated ``float``):
 
 * ``bool`` fields take only ``True``/``False``;
 * ``int`` fields take integers (or floats with an integral value);
@@ -99,7 +99,8 @@ def _check_value(name: str, value: Any, default: Any, hint: Any) -> None:
     if isinstance(default, bool):
         kind = bool
     elif isinstance(default, int):
-        kind = int
+        # ``x: float = 0`` declares a real number despite its integer default
+        kind = float if _kind_from_hint(hint) is float else int
     elif isinstance(default, float):
         kind = float
     elif isinstance(default, str):
