@@ -1,1 +1,1 @@
-"""Utilities: embedded data, and later visualization and fitting helpers."""
+"""Utilities: embedded data, device and inference plots, fitting, model summaries."""

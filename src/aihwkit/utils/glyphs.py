@@ -42,3 +42,28 @@ def noisy_glyphs(n_samples: int, flip_prob: float = 0.1, noise_std: float = 0.2,
     images = torch.where(flips, 1.0 - images, images)
     images = images + noise_std * torch.randn(images.shape, generator=gen)
     return images, labels
+
+
+def glyph_dataset(n_samples: int, seed: int = 0, as_images: bool = False,
+                  scale: int = 1, flip_prob: float = 0.1,
+                  noise_std: float = 0.2) -> "torch.utils.data.TensorDataset":
+    """Noisy glyphs as a torch ``TensorDataset`` of ``(image, label)`` pairs.
+
+    Args:
+        n_samples: number of samples.
+        seed: seed of the draws (different seeds give independent sets).
+        as_images: images ``[1, 7 * scale, 5 * scale]`` instead of vectors ``[35]``.
+        scale: pixel repetition factor of the images (>= 1; ``as_images`` only).
+        flip_prob: probability that a pixel is inverted.
+        noise_std: std of the additive Gaussian noise.
+    """
+    # pylint: disable=import-outside-toplevel
+    from torch.utils.data import TensorDataset
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"scale must be an integer >= 1, got {scale!r}")
+    images, labels = noisy_glyphs(n_samples, flip_prob, noise_std, seed)
+    if as_images:
+        images = images.reshape(-1, 1, 7, 5)
+        if scale > 1:
+            images = images.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)
+    return TensorDataset(images, labels)

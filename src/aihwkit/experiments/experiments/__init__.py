@@ -1,0 +1,7 @@
+"""Experiment classes."""
+
+from aihwkit.experiments.experiments.base import Experiment, Signals
+from aihwkit.experiments.experiments.inferencing import BasicInferencing
+from aihwkit.experiments.experiments.training import BasicTraining
+
+__all__ = ["BasicInferencing", "BasicTraining", "Experiment", "Signals"]
