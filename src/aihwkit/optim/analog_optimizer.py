@@ -1,15 +1,41 @@
 """Analog optimizers: a torch optimizer plus the analog tile updates."""
 
-from typing import Any, Callable, Dict, Optional, Type
+import math
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 import torch
+from torch import Tensor
 from torch.optim import SGD, Adam, Optimizer
 
-from aihwkit.optim.context import AnalogContext
+from aihwkit.exceptions import ArgumentError, TileError
+from aihwkit.optim.distributed import synchronize_traces
+from aihwkit.simulator.tiles.context import AnalogContext
 
 
 class AnalogOptimizerMixin:
-    """Runs the wrapped torch step, then one analog update per tile and its post step."""
+    """Runs the wrapped torch step, then one analog update per tile and its post step.
+
+    Bad input never breaks a model: before anything is stepped, every learning rate, the
+    gradients of the digital parameters and the stored update traces of every tile are
+    checked; a NaN or infinity raises :class:`~aihwkit.exceptions.TileError` (learning
+    rates: :class:`~aihwkit.exceptions.ArgumentError`) and leaves all weights, digital
+    parameters and optimizer state unchanged. The stored traces of every tile are
+    cleared whether the step succeeds or not, so the next good batch trains normally.
+    """
+
+    def __init__(self, params: Any, *args: Any, **kwargs: Any) -> None:
+        if "lr" in kwargs:
+            _check_lr(kwargs["lr"], "lr")
+        elif args:
+            _check_lr(args[0], "lr")
+        super().__init__(params, *args, **kwargs)  # type: ignore[call-arg]
+
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+        """Add a parameter group (its learning rate must be a finite number >= 0)."""
+        defaults = getattr(self, "defaults", {})
+        if isinstance(param_group, dict) and ("lr" in param_group or "lr" in defaults):
+            _check_lr(param_group.get("lr", defaults.get("lr")), "lr")
+        super().add_param_group(param_group)  # type: ignore[misc]
 
     def regroup_param_groups(self, *_: Any) -> None:
         """Give every analog context its own parameter group and set tile learning rates."""
@@ -26,43 +52,94 @@ class AnalogOptimizerMixin:
             ctx.analog_tile.set_learning_rate(self.defaults["lr"])  # type: ignore[attr-defined]
             self.add_param_group({"params": [ctx]})  # type: ignore[attr-defined]
 
+    def _contexts(self) -> List[Tuple[Dict[str, Any], AnalogContext]]:
+        return [(group, param) for group in self.param_groups  # type: ignore[attr-defined]
+                for param in group["params"] if isinstance(param, AnalogContext)]
+
+    def _check_step_inputs(self) -> None:
+        """Raise before any change if a learning rate, a digital gradient or a stored
+        analog trace is not finite."""
+        for index, group in enumerate(self.param_groups):  # type: ignore[attr-defined]
+            _check_lr(group["lr"], f"param_groups[{index}]['lr']")
+            for param in group["params"]:
+                if isinstance(param, AnalogContext):
+                    _check_traces(param)
+                elif param.grad is not None and not bool(torch.isfinite(param.grad).all()):
+                    raise TileError(f"a gradient of a digital parameter (shape "
+                                    f"{tuple(param.shape)}) holds NaN or infinite values: "
+                                    "nothing was stepped")
+
     @torch.no_grad()
     def step(self, closure: Optional[Callable[[], float]] = None, **kwargs: Any) -> Any:
         """Digital step, analog updates, then ``post_update_step`` of every tile."""
-        loss = super().step(closure, **kwargs)  # type: ignore[misc]
-        tiles = []
-        for group in self.param_groups:  # type: ignore[attr-defined]
-            for param in group["params"]:
-                if not isinstance(param, AnalogContext):
-                    continue
+        contexts = self._contexts()
+        try:
+            loss = None
+            if closure is not None:
+                with torch.enable_grad():
+                    loss = closure()
+            synchronize_traces([param for _, param in contexts])
+            self._check_step_inputs()
+            super().step(None, **kwargs)  # type: ignore[misc]
+            tiles = []
+            for group, param in contexts:
                 tile = param.analog_tile
                 tiles.append(tile)
                 if param.use_torch_update or not param.has_gradient():
                     continue
                 learning_rate = group["lr"]
                 if learning_rate == 0:
-                    param.reset()
                     continue
                 tile.set_learning_rate(learning_rate)
-                inputs = [x.to(tile.device) for x in param.analog_input]
-                grads = [d.to(tile.device) for d in param.analog_grad_output]
-                x = inputs[0] if len(inputs) == 1 else torch.cat(_flat(inputs, tile.in_trans),
-                                                                 dim=0 if not tile.in_trans else -1)
-                d = grads[0] if len(grads) == 1 else torch.cat(_flat(grads, tile.out_trans),
-                                                               dim=0 if not tile.out_trans else -1)
-                tile.update(x, d)
+                tile.update(*_stacked_traces(param, tile))
+            for tile in tiles:
+                tile.post_update_step()
+        finally:
+            for _, param in contexts:
                 param.reset()
-        for tile in tiles:
-            tile.post_update_step()
         return loss
 
     def set_learning_rate(self, learning_rate: float = 0.1) -> None:
-        """Set the learning rate of every group and tile."""
+        """Set the learning rate of every group and tile (a finite number >= 0)."""
+        learning_rate = _check_lr(learning_rate, "learning_rate")
         for group in self.param_groups:  # type: ignore[attr-defined]
             group["lr"] = learning_rate
             for param in group["params"]:
                 if isinstance(param, AnalogContext):
                     param.analog_tile.set_learning_rate(learning_rate)
+
+
+def _check_lr(value: Any, name: str) -> float:
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ArgumentError(f"{name} must be a number, got a tensor of shape "
+                                f"{tuple(value.shape)}")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ArgumentError(f"{name} must be a real number >= 0, got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ArgumentError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _check_traces(ctx: AnalogContext) -> None:
+    for kind, traces in (("inputs", ctx.analog_input), ("errors", ctx.analog_grad_output)):
+        for trace in traces:
+            if not bool(torch.isfinite(trace).all()):
+                raise TileError(f"the stored {kind} of {ctx.analog_tile.get_brief_info()} "
+                                "hold NaN or infinite values (a bad batch or loss): nothing "
+                                "was stepped and the stored traces were cleared")
+
+
+def _stacked_traces(ctx: AnalogContext, tile: Any) -> Tuple[Tensor, Tensor]:
+    """The stored (inputs, errors) of one step as single tensors on the tile's device."""
+    inputs = [x.to(tile.device) for x in ctx.analog_input]
+    grads = [d.to(tile.device) for d in ctx.analog_grad_output]
+    x = inputs[0] if len(inputs) == 1 else torch.cat(_flat(inputs, tile.in_trans),
+                                                     dim=0 if not tile.in_trans else -1)
+    d = grads[0] if len(grads) == 1 else torch.cat(_flat(grads, tile.out_trans),
+                                                   dim=0 if not tile.out_trans else -1)
+    return x, d
 
 
 def _flat(tensors: Any, trans: bool) -> Any:

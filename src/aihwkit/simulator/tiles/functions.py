@@ -1,10 +1,39 @@
 """``AnalogFunction``: plugs a tile into autograd."""
 
 from typing import Any, Optional, Tuple
+import weakref
 
 import torch
 from torch.autograd import Function
 from torch.autograd.function import once_differentiable
+
+
+_DDP_ADOPTED: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def _active_ddp_group(analog_tile: Any, pulsed: bool) -> Any:
+    """Process group of the ``DistributedDataParallel`` forward now running, else ``None``.
+
+    The analog optimizers gather the update traces of pulsed tiles across its ranks. DDP
+    broadcasts rank 0's parameters; a pulsed tile's weights are no parameter, so at its
+    first DDP forward every rank adopts rank 0's analog state here (a collective: DDP
+    ranks run the same forward).
+    """
+    # pylint: disable=import-outside-toplevel
+    from torch.nn.parallel import DistributedDataParallel
+    active = getattr(DistributedDataParallel, "_active_ddp_module", None)
+    if active is None:
+        return None
+    group = active.process_group
+    if pulsed and analog_tile not in _DDP_ADOPTED:
+        dist = torch.distributed
+        rank = dist.get_rank(group)
+        payload = [analog_tile.get_analog_state() if rank == 0 else None]
+        dist.broadcast_object_list(payload, src=dist.get_global_rank(group, 0), group=group)
+        if rank != 0:
+            analog_tile.set_analog_state(payload[0])
+        _DDP_ADOPTED.add(analog_tile)
+    return group
 
 
 class AnalogFunction(Function):
@@ -18,7 +47,10 @@ class AnalogFunction(Function):
                 shared_weights: Optional[torch.Tensor] = None,
                 is_test: bool = False) -> torch.Tensor:
         analog_ctx.use_torch_update = shared_weights is not None
-        output, mask = analog_tile.joint_forward(input_, is_test)
+        analog_ctx.ddp_process_group = _active_ddp_group(analog_tile, shared_weights is None)
+        # the engine simulates in the tile's dtype: no autocast inside (inputs were cast)
+        with torch.autocast(input_.device.type, enabled=False):
+            output, mask = analog_tile.joint_forward(input_, is_test)
         ctx.analog_ctx = analog_ctx
         ctx.analog_tile = analog_tile
         ctx.has_shared = shared_weights is not None
