@@ -5,7 +5,7 @@ import torch
 
 from aihwkit.simulator.configs import UpdateParameters
 from aihwkit.simulator.parameters.enums import PulseType
-from aihwkit.simulator.rpu_base.compounds._line_counts import line_counts
+from aihwkit.simulator.rpu_base.kernels import line_counts
 from aihwkit.simulator.rpu_base.compounds._shared import (
     DOWN_AS_UP, SAME, UP_ONLY, line_update, map_counts, mapped_pulse_counts)
 from aihwkit.simulator.rpu_base.pulses import pulse_counts

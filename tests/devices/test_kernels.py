@@ -21,6 +21,7 @@ from aihwkit.simulator.configs.devices import (
 from aihwkit.simulator.rpu_base import kernels
 from aihwkit.simulator.rpu_base.devices._affine import AffineStepEngine
 from aihwkit.simulator.rpu_base.devices.constant_step import ConstantStepEngine
+from aihwkit.simulator.rpu_base.kernels.affine import affine_propagate
 from aihwkit.simulator.rpu_base.kernels.moments import flat_params, propagate
 from aihwkit.simulator.rpu_base.pulses import PulseCounts
 
@@ -100,7 +101,7 @@ def mis_set(engine, scale):
     """Scale the step sizes of ``engine`` (derived parameters recomputed)."""
     engine.dwmin_up = engine.dwmin_up * scale
     engine.dwmin_down = engine.dwmin_down * scale
-    engine._params = None
+    engine._cache_params = None
 
 
 def run(config, kernel, scale=1.0, calls=2):
@@ -127,13 +128,16 @@ def test_fast_kernel_matches_reference(name):
     assert fast is not kernels.reference_pulses
     if name.endswith("_fine"):
         assert engine.substep_pulses() >= 4
-    if name.endswith("_wide") and fast is kernels.moment_pulses:
+    if name.endswith("_wide") and fast in (kernels.affine_moment_pulses,
+                                           kernels.classified_moment_pulses):
         # every crosspoint stays on the unchecked path
         engine = make(config, ROWS, COLS)
         state = engine.pulse_state().reshape(-1)
         params = flat_params(engine.pulse_params())
-        result = engine.unchecked_propagate(dense_counts(SEQUENCE), state, params) or \
-            propagate(engine, dense_counts(SEQUENCE), state, params, check=False)
+        if fast is kernels.affine_moment_pulses:
+            result = affine_propagate(engine, dense_counts(SEQUENCE), state, params)
+        else:
+            result = propagate(engine, dense_counts(SEQUENCE), state, params, check=False)
         assert not result[2].any()
     reference = run(config, kernels.reference_pulses)
     assert reference.std() > 0
@@ -167,8 +171,8 @@ def test_additive_kernel_with_stochastic_trains():
 
     reference = final(kernels.reference_pulses)
     assert (reference == 0.1).any()                    # some crosspoints sit at the bound
-    assert agree(final(kernels.additive_pulses), reference)
-    assert not agree(final(kernels.additive_pulses, scale=1.1), reference)
+    assert agree(final(kernels.aggregate_pulses), reference)
+    assert not agree(final(kernels.aggregate_pulses, scale=1.1), reference)
 
 
 def test_noise_free_fast_kernels_equal_the_reference():
@@ -192,8 +196,8 @@ def test_kernel_choice_and_forcing_the_reference():
     soft = make(SoftBoundsDevice(), 1, 1)
     counts = dense_counts([1])
     with kernels.reference_update(False):
-        assert kernels.choose_kernel(constant, counts) is kernels.additive_pulses
-        assert kernels.choose_kernel(soft, counts) is kernels.moment_pulses
+        assert kernels.choose_kernel(constant, counts) is kernels.walk_pulses
+        assert kernels.choose_kernel(soft, counts) is kernels.affine_checked_pulses
         with kernels.reference_update():
             assert kernels.choose_kernel(soft, counts) is kernels.reference_pulses
     code = ("from aihwkit.simulator.rpu_base import kernels; "

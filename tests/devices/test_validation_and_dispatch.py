@@ -24,7 +24,6 @@ ALL_PULSED = [ConstantStepDevice, LinearStepDevice, SoftBoundsDevice, SoftBounds
     (ConstantStepDevice(dw_min_std=-0.1), "dw_min_std"),
     (ConstantStepDevice(w_max_dtod=float("nan")), "w_max_dtod"),
     (ConstantStepDevice(corrupt_devices_prob=1.5), "corrupt_devices_prob"),
-    (ConstantStepDevice(count_pulses=True), "count_pulses"),
     (ConstantStepDevice(drift=DriftParameter(nu=0.1, t_0=0.0)), "t_0"),
     (SoftBoundsDevice(reverse_up=True, mult_noise=False), "reverse_up"),
     (LinearStepDevice(reverse_down=True, mult_noise=False), "reverse_down"),

@@ -55,6 +55,15 @@ def test_compound_sums_its_counting_devices():
     assert int(get_pulse_counters(tile).sum()) > 0
 
 
+def test_engine_tile_reports_the_same_counters():
+    # aihwkit programs read the counters through the engine object, ``tile.tile``
+    tile = AnalogTile(3, 4, rpu_config=SingleRPUConfig(device=_exact_device()))
+    tile.update(torch.randn(8, 4), torch.randn(8, 3))
+    assert torch.equal(tile.tile.get_pulse_counters(), get_pulse_counters(tile))
+    with pytest.raises(ConfigError, match="count_pulses=True"):
+        AnalogTile(3, 4).tile.get_pulse_counters()
+
+
 def test_no_counting_device_raises():
     with pytest.raises(ConfigError, match="count_pulses=True"):
         get_pulse_counters(AnalogTile(3, 4))

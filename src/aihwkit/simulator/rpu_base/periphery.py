@@ -25,6 +25,7 @@ from aihwkit.exceptions import ArgumentError, TileError
 from aihwkit.simulator.parameters.enums import AnalogMVType, BoundManagementType, \
     NoiseManagementType
 from aihwkit.simulator.rpu_base.base import EngineBase
+from aihwkit.simulator.rpu_base.kernels.threads import SmallWork
 from aihwkit.simulator.rpu_base.periphery_analog import (
     CrossbarView, analog_mv, finalize_output, prepare_input)
 from aihwkit.simulator.rpu_base.periphery_config import ResolvedIO, resolve_io
@@ -102,7 +103,7 @@ class IOManager(EngineBase):
             ArgumentError: ``x`` is not ``[B, in_size]``.
         """
         self._check_shapes(weights, x)
-        with torch.no_grad():
+        with torch.no_grad(), SmallWork(x.shape[0] * self.out_size * self.in_size):
             if self.is_perfect:
                 out = x @ weights.t()
                 if self.cfg.out_scale != 1.0:
@@ -128,19 +129,15 @@ class IOManager(EngineBase):
         if scale is None:
             return self._bound_managed(view, x, None)
         nonpositive = scale <= 0
-        # Rows with s <= 0 are exact zeros (forward only without input noise); other
-        # such rows run unscaled.
+        # Rows with s <= 0 (all-zero inputs) are exact zeros (forward only without input
+        # noise); other such rows run unscaled. The zero rows are computed like the others
+        # and overwritten, which needs no read-back of the mask.
         shortcut = cfg.is_backward or cfg.inp_noise <= 0
-        if shortcut and bool(nonpositive.any()):
-            rows = (~nonpositive).nonzero().squeeze(1)
-            out = x.new_zeros(batch, self.out_size)
-            if rows.numel():
-                out.index_copy_(0, rows, self._bound_managed(
-                    view, x.index_select(0, rows), scale.index_select(0, rows)))
-            return out
-        if not shortcut:
-            scale = torch.where(nonpositive, torch.ones_like(scale), scale)
-        return self._bound_managed(view, x, scale)
+        scale = torch.where(nonpositive, torch.ones_like(scale), scale)
+        out = self._bound_managed(view, x, scale)
+        if shortcut:
+            out = out.masked_fill_(nonpositive.unsqueeze(1), 0.0)
+        return out
 
     def _bound_managed(self, view: CrossbarView, x: torch.Tensor,
                        scale: Optional[torch.Tensor]) -> torch.Tensor:

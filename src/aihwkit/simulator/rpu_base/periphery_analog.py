@@ -73,8 +73,13 @@ def prepare_input(cfg: ResolvedIO, x: torch.Tensor, scale: Optional[torch.Tensor
     """
     if cfg.inp_step > 0:
         # Quant(c·x) with the scaling and the division by Δ folded into one product
-        u = x * (scale * cfg.inp_inv_step).unsqueeze(1) if scale is not None \
-            else x * cfg.inp_inv_step
+        if scale is None:
+            u = x * cfg.inp_inv_step
+        elif x.dtype == torch.float16:
+            # c / Δ overflows float16 for small-valued rows (c ~ 1e3, 1/Δ ~ 1e2)
+            u = (x * scale.unsqueeze(1)).mul_(cfg.inp_inv_step)
+        else:
+            u = x * (scale * cfg.inp_inv_step).unsqueeze(1)
         if cfg.inp_sto_round:
             u.add_(rng.uniform(u.shape, u.dtype).sub_(0.5))
         u.round_().mul_(cfg.inp_step)

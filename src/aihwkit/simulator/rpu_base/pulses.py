@@ -11,12 +11,12 @@ reference engine uses, so that roundings of the deterministic pulse types agree.
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 
 import torch
 from torch import Tensor
 
-from aihwkit.exceptions import check_choice, check_field
+from aihwkit.exceptions import ArgumentError, check_choice, check_field
 from aihwkit.simulator.parameters.enums import PulseType
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
@@ -59,12 +59,15 @@ class TrainScales:
         a: scale of the ``d`` probabilities ``[B]``.
         b: scale of the ``x`` probabilities ``[B]``.
         active: samples that produce pulses at all ``[B]`` (bool).
+        max_bl: the common train length when it is known without looking at the data
+            (no update BL management), else ``None``.
     """
 
     bl: Tensor
     a: Tensor
     b: Tensor
     active: Tensor
+    max_bl: Optional[int] = None
 
 
 def train_scales(x: Tensor, d: Tensor, lr: float, granularity: float, up: Any) -> TrainScales:
@@ -88,7 +91,7 @@ def train_scales(x: Tensor, d: Tensor, lr: float, granularity: float, up: Any) -
     b = a.clone()
     active = torch.ones(batch, dtype=torch.bool, device=device)
     if not use_um:
-        return TrainScales(bl, a, b, active)
+        return TrainScales(bl, a, b, active, bl_value)
 
     x_max = x.abs().amax(dim=1)
     d_max = d.abs().amax(dim=1)
@@ -106,7 +109,7 @@ def train_scales(x: Tensor, d: Tensor, lr: float, granularity: float, up: Any) -
     a = a * torch.sqrt(x_max / d_val)
     b = b * torch.sqrt(d_val / x_max)
     bl = torch.where(active, bl, torch.ones_like(bl))
-    return TrainScales(bl, a, b, active)
+    return TrainScales(bl, a, b, active, None if ublm else bl_value)
 
 
 def quantize(p: Tensor, res: float, sto_round: bool, rng: TileRNG) -> Tensor:
@@ -129,6 +132,8 @@ class PulseCounts:
     ``n[b] = rint(d_factor[b] x_factor[b]^T)``.
 
     Attributes:
+        bounds: per sample an upper bound of ``|n|`` known on the host (the sample's
+            train length), or ``None``.
         d_sparsity: fraction of zero-probability ``d`` entries per sample ``[B]`` (only
             when ``UpdateParameters.d_sparsity``), else ``None``.
     """
@@ -136,8 +141,10 @@ class PulseCounts:
     def __init__(self, batch: int, d_size: int, x_size: int, *,
                  d_trains: Optional[Tensor] = None, x_trains: Optional[Tensor] = None,
                  d_factor: Optional[Tensor] = None, x_factor: Optional[Tensor] = None,
-                 d_sparsity: Optional[Tensor] = None) -> None:
+                 d_sparsity: Optional[Tensor] = None,
+                 bounds: Optional[List[int]] = None) -> None:
         self.batch = batch
+        self.bounds = bounds
         self.d_size = d_size
         self.x_size = x_size
         self.d_trains = d_trains
@@ -149,6 +156,21 @@ class PulseCounts:
         self.d_factor = d_factor
         self.x_factor = x_factor
         self.d_sparsity = d_sparsity
+
+    def row_block(self, start: int, stop: int) -> "PulseCounts":
+        """The counts of rows ``start .. stop - 1`` only (views of the factors or trains;
+        the flat crosspoint order of the block is that of the full counts)."""
+        rows = stop - start
+        if self.is_dense:
+            return PulseCounts(self.batch, rows, self.x_size,
+                               d_factor=self.d_factor[:, start:stop], x_factor=self.x_factor,
+                               bounds=self.bounds)
+        block = PulseCounts.__new__(PulseCounts)
+        block.__dict__.update(self.__dict__)
+        block.d_size = rows
+        block.d_trains = self.d_trains[:, :, start:stop]
+        block._d_cols = self._d_cols[:, start:stop]
+        return block
 
     @property
     def is_dense(self) -> bool:
@@ -230,21 +252,48 @@ class PulseCounts:
         return not bool(((self.d_trains != 0).any(2) & (self.x_trains != 0).any(2)).any())
 
 
+def finite_flag(x: Tensor, d: Tensor) -> Tensor:
+    """0-d bool tensor: every entry of ``x`` and ``d`` is finite (no host read)."""
+    return torch.isfinite(x).all() & torch.isfinite(d).all()
+
+
+def raise_not_finite() -> None:
+    """The error of update inputs holding NaN or infinite values."""
+    raise ArgumentError("update inputs contain NaN or infinite values; the weights "
+                        "were left unchanged")
+
+
 def pulse_counts(x: Tensor, d: Tensor, lr: float, granularity: float, up: Any,
-                 rng: TileRNG) -> PulseCounts:
+                 rng: TileRNG, check_finite: bool = False) -> PulseCounts:
     """Signed pulse counts for the batch ``x`` ``[B, x_size]``, ``d`` ``[B, d_size]``.
 
     Positive counts are up pulses (the weight grows): with SGD semantics a crosspoint
-    moves down when ``lr * x_j * d_i > 0``.
+    moves down when ``lr * x_j * d_i > 0``. With ``check_finite`` non-finite inputs raise
+    :class:`ArgumentError` before any random draw; the check shares its one host read
+    with the train length of the batch.
     """
     scales = train_scales(x, d, lr, granularity, up)
-    if up.pulse_type in (PulseType.MEAN_COUNT, PulseType.DETERMINISTIC_IMPLICIT):
+    stochastic = up.pulse_type not in (PulseType.MEAN_COUNT, PulseType.DETERMINISTIC_IMPLICIT)
+    length = scales.max_bl if stochastic else 0
+    bounds = None if length is None else [length] * x.shape[0]
+    if check_finite or (stochastic and length is None):
+        finite = finite_flag(x, d) if check_finite else torch.ones((), dtype=torch.bool)
+        parts = [finite.to(torch.int64).view(1).cpu()]
+        if stochastic and length is None:
+            parts.append(scales.bl.cpu())
+        values = torch.cat(parts).tolist()          # the call's one host read
+        if not values[0]:
+            raise_not_finite()
+        if stochastic and length is None:
+            bounds = values[1:]
+            length = max(max(bounds, default=1), 1)
+    if not stochastic:
         return _deterministic_counts(x, d, scales, up, rng)
-    return _stochastic_counts(x, d, lr, scales, up, rng)
+    return _stochastic_counts(x, d, lr, scales, up, rng, int(length), bounds)
 
 
 def _stochastic_counts(x: Tensor, d: Tensor, lr: float, scales: TrainScales, up: Any,
-                       rng: TileRNG) -> PulseCounts:
+                       rng: TileRNG, length: int, bounds: List[int]) -> PulseCounts:
     """Bernoulli trains of spec 10 §2.4 (``STOCHASTIC`` is treated like the compressed
     type: same distribution for single devices)."""
     batch, x_size = x.shape
@@ -255,7 +304,6 @@ def _stochastic_counts(x: Tensor, d: Tensor, lr: float, scales: TrainScales, up:
     p_d = quantize(d.abs() * scales.a.unsqueeze(1), up.res, up.sto_round, rng)
     p_x = torch.where(active, p_x, torch.zeros_like(p_x))
     p_d = torch.where(active, p_d, torch.zeros_like(p_d))
-    length = int(scales.bl.max()) if batch else 1
     in_train = (torch.arange(length, device=x.device).unsqueeze(0)
                 < scales.bl.unsqueeze(1)).unsqueeze(2)                  # [B, K, 1]
     x_bits = (rng.uniform((batch, length, x_size), x.dtype) < p_x.unsqueeze(1)) & in_train
@@ -266,7 +314,7 @@ def _stochastic_counts(x: Tensor, d: Tensor, lr: float, scales: TrainScales, up:
     return PulseCounts(batch, d_size, x_size,
                        d_trains=d_bits.to(count_dtype) * d_sign.unsqueeze(1),
                        x_trains=x_bits.to(count_dtype) * x_sign.unsqueeze(1),
-                       d_sparsity=_sparsity(p_d, up))
+                       d_sparsity=_sparsity(p_d, up), bounds=bounds)
 
 
 def _deterministic_counts(x: Tensor, d: Tensor, scales: TrainScales, up: Any,

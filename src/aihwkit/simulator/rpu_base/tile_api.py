@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional
 
 import torch
 
-from aihwkit.exceptions import ArgumentError, TileError
+from aihwkit.exceptions import ArgumentError, ConfigError, TileError
 from aihwkit.simulator.rpu_base.state import export_state, import_state
 
 
@@ -48,6 +48,30 @@ class EngineTileAPI:
     x_size: int
     device_engine: Any
     rpu_config: Any
+
+    # ------------------------------------------------------------------ pulse counters
+    def get_pulse_counters(self) -> torch.Tensor:
+        """Up and down pulses per crosspoint since construction, summed over the engine's
+        devices that have ``count_pulses=True``.
+
+        Returns:
+            int64 CPU tensor ``[2, d_size, x_size]`` (index 0: up pulses, 1: down pulses).
+
+        Raises:
+            ConfigError: when no device of the engine counts pulses.
+        """
+        # pylint: disable=import-outside-toplevel
+        from aihwkit.simulator.rpu_base.state import engine_parts
+        parts = [part for part in engine_parts(self)
+                 if getattr(getattr(part, "s", None), "count_pulses", False)]
+        if not parts:
+            raise ConfigError("no device of this tile counts pulses: set count_pulses=True "
+                              "on the pulsed device(s) of its rpu_config")
+        total = torch.zeros(2, self.d_size, self.x_size, dtype=torch.int64)
+        for part in parts:
+            if part.pulse_counters is not None:
+                total += part.pulse_counters.cpu()
+        return total
 
     # ------------------------------------------------------------------ sizes / info
     def get_x_size(self) -> int:

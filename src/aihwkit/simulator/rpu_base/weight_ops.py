@@ -9,7 +9,7 @@ global RNG if ``None``).
 """
 
 import math
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -144,6 +144,17 @@ def reference_amplitude(weights: Tensor, mod: object) -> float:
     return amax if amax > 0 else 1.0
 
 
+def amplitude(weights: Tensor, mod: object) -> Union[float, Tensor]:
+    """:func:`reference_amplitude` without reading the weights back: a 0-d tensor when it
+    depends on them, else the float ``assumed_wmax``."""
+    if not mod.rel_to_actual_wmax:
+        return float(mod.assumed_wmax)
+    if weights.numel() == 0:
+        return 1.0
+    amax = weights.abs().amax()
+    return torch.where(amax > 0, amax, torch.ones_like(amax))
+
+
 def _poly(coeffs: Tuple[float, ...], values: Tensor) -> Tensor:
     result = torch.zeros_like(values)
     for coeff in reversed(list(coeffs)):
@@ -169,7 +180,7 @@ def modify_weights(weights: Tensor, mod: object,
     """
     out = weights.clone()
     body = out[:, :-1] if mod.copy_last_column else out
-    amp = reference_amplitude(body, mod)
+    amp = amplitude(body, mod)
     kind, std, res = mod.type, float(mod.std_dev), float(mod.res)
     if kind in (Mod.DISCRETIZE, Mod.DISCRETIZE_ADD_NORMAL) and res > 0:
         body.copy_(quantize(body / amp, res, mod.sto_round, generator) * amp)
@@ -178,7 +189,7 @@ def modify_weights(weights: Tensor, mod: object,
     elif kind == Mod.MULT_NORMAL and std > 0:
         body.mul_(1.0 + _randn(body, generator) * (std * amp))
     elif kind == Mod.DOREFA and res > 0:
-        scale = abs(mod.dorefa_clip / math.tanh(amp))
+        scale = (mod.dorefa_clip / torch.tanh(torch.as_tensor(amp, dtype=body.dtype))).abs()
         body.copy_(quantize(torch.tanh(body) * scale, res, mod.sto_round, generator))
     elif kind in (Mod.POLY, Mod.PROG_NOISE) and std > 0 and len(mod.coeffs) > 0:
         rel_std = std if kind == Mod.POLY else std / mod.g_max
@@ -194,7 +205,7 @@ def modify_weights(weights: Tensor, mod: object,
     return out
 
 
-def _pcm_noise(weights: Tensor, mod: object, amp: float,
+def _pcm_noise(weights: Tensor, mod: object, amp: Union[float, Tensor],
                gen: Optional[torch.Generator]) -> Tensor:
     """PCM programming, drift and read noise on weights mapped to ``[-g_max, g_max]``."""
     g_max, noise = float(mod.g_max), float(mod.std_dev)

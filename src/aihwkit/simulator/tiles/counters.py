@@ -19,22 +19,16 @@ model, so a run can report accuracy and hardware activity together:
 """
 
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import torch
 from torch import Tensor
 from torch.nn import Module
 
 from aihwkit.exceptions import ConfigError
-from aihwkit.simulator.rpu_base.state import engine_parts
 from aihwkit.simulator.tiles.base import TileModuleBase
 
 COUNTER_NAMES = ("forward_mvms", "backward_mvms", "adc_conversions", "update_samples")
-
-
-def _counting_parts(tile: TileModuleBase) -> List[Any]:
-    return [part for part in engine_parts(tile.tile)
-            if getattr(getattr(part, "s", None), "count_pulses", False)]
 
 
 def get_pulse_counters(tile: TileModuleBase) -> Tensor:
@@ -47,15 +41,13 @@ def get_pulse_counters(tile: TileModuleBase) -> Tensor:
     Raises:
         ConfigError: when no device of the tile counts pulses.
     """
-    parts = _counting_parts(tile)
-    if not parts:
-        raise ConfigError(f"{type(tile).__name__} counts no pulses: set count_pulses=True "
-                          "on the pulsed device(s) of its rpu_config")
-    total = torch.zeros(2, tile.d_size, tile.x_size, dtype=torch.int64)
-    for part in parts:
-        if part.pulse_counters is not None:
-            total += part.pulse_counters.cpu()
-    return total
+    read = getattr(tile.tile, "get_pulse_counters", None)
+    if read is None:
+        raise ConfigError(f"{type(tile).__name__} has no pulsed devices to count pulses of")
+    try:
+        return read()
+    except ConfigError as exc:
+        raise ConfigError(f"{type(tile).__name__}: {exc}") from exc
 
 
 def _rows(x: Tensor, size: int) -> int:
@@ -75,9 +67,10 @@ class _TileCount:
         self.pulse_offset = self._pulses_now()
 
     def _pulses_now(self) -> Optional[int]:
-        if not _counting_parts(self.tile):
+        try:
+            return int(get_pulse_counters(self.tile).sum())
+        except ConfigError:  # no counting device: pulses are not reported
             return None
-        return int(get_pulse_counters(self.tile).sum())
 
     def pulses(self) -> Optional[int]:
         now = self._pulses_now()

@@ -8,16 +8,16 @@ own kernels (:func:`aihwkit.simulator.rpu_base.kernels.apply_pulses`), so no per
 rule is repeated here.
 """
 
-from typing import Any, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 from aihwkit.simulator.parameters.enums import PulseType
 from aihwkit.simulator.rpu_base import kernels
-from aihwkit.simulator.rpu_base.compounds._line_counts import line_counts
 from aihwkit.simulator.rpu_base.devices._pulsed import (
-    PulsedDeviceEngine, check_update_inputs)
+    PulsedDeviceEngine, check_update_inputs, check_update_shapes)
+from aihwkit.simulator.rpu_base.kernels.lines import line_count_bound
 from aihwkit.simulator.rpu_base.pulses import (
     PulseCounts, pulse_counts, validate_update_parameters)
 from aihwkit.simulator.rpu_base.rng import TileRNG
@@ -70,9 +70,11 @@ def mapped_pulse_counts(counts: PulseCounts, mode: str) -> PulseCounts:
         d_trains, x_trains = (d_pos, d_neg), (x_pos, x_neg)
     else:
         d_trains, x_trains = (d_pos, -d_neg), (-x_neg, x_pos)
+    # at each train position a crosspoint coincides in at most one of the two halves,
+    # so the sample bounds of the original trains still hold
     return PulseCounts(counts.batch, counts.d_size, counts.x_size,
                        d_trains=torch.cat(d_trains, 1), x_trains=torch.cat(x_trains, 1),
-                       d_sparsity=counts.d_sparsity)
+                       d_sparsity=counts.d_sparsity, bounds=counts.bounds)
 
 
 def _exact_deltas(x: Tensor, d: Tensor, lr: float, mode: str) -> Tensor:
@@ -104,25 +106,24 @@ def shared_update(targets: Sequence[Tuple[Any, str]], x: Tensor, d: Tensor, lr: 
         targets[0][0].update(x, d, lr, up, granularity=granularity)
         return
     first = targets[0][0]
-    check_update_inputs(x, d, first.d_size, first.x_size)
+    check_update_shapes(x, d, first.d_size, first.x_size)
     validate_update_parameters(up)
     x = x.to(device=first.device, dtype=first.dtype)
     d = d.to(device=first.device, dtype=first.dtype)
     if up.pulse_type in (PulseType.NONE, PulseType.NONE_WITH_DEVICE):
+        check_update_inputs(x, d, first.d_size, first.x_size)
         for child, mode in targets:
             if mode == SAME:
                 child.update(x, d, lr, up, granularity=granularity)
             else:
                 child.set_weights(child.get_weights() + _exact_deltas(x, d, lr, mode))
         return
-    counts = pulse_counts(x, d, lr, granularity, up, rng)
-    if counts.is_empty():
-        return
+    # finiteness is checked with the train length, before any draw; kernels leave
+    # crosspoints without pulses unchanged, so empty counts need no test
+    counts = pulse_counts(x, d, lr, granularity, up, rng, check_finite=True)
     for child, mode in targets:
         if isinstance(child, PulsedDeviceEngine):
-            view = mapped_pulse_counts(counts, mode)
-            if not view.is_empty():
-                kernels.apply_pulses(child, view)
+            kernels.apply_pulses(child, mapped_pulse_counts(counts, mode))
         else:
             # a compound child draws its own trains (it has no single pulse rule)
             _fallback_update(child, mode, x, d, lr, up, granularity)
@@ -149,20 +150,20 @@ def reset_elements(child: Any, mask: Tensor) -> None:
     child.set_weights(torch.where(mask, after, before))
 
 
-def count_matrix_counts(matrix: Tensor) -> PulseCounts:
+def count_matrix_counts(matrix: Tensor, bound: Optional[int] = None) -> PulseCounts:
     """:class:`PulseCounts` of one sample whose signed count matrix is ``matrix``
-    (``[d, x]``), in the train form ``n = I^T @ matrix``."""
+    (``[d, x]``), in the train form ``n = I^T @ matrix``; ``bound``: a known upper bound
+    of ``|matrix|``."""
     d_size, x_size = matrix.shape
     eye = torch.eye(d_size, dtype=matrix.dtype, device=matrix.device).unsqueeze(0)
-    return PulseCounts(1, d_size, x_size, d_trains=eye, x_trains=matrix.unsqueeze(0))
+    return PulseCounts(1, d_size, x_size, d_trains=eye, x_trains=matrix.unsqueeze(0),
+                       bounds=None if bound is None else [bound])
 
 
-def apply_count_matrix(child: Any, matrix: Tensor) -> None:
+def apply_count_matrix(child: Any, matrix: Tensor, bound: Optional[int] = None) -> None:
     """Apply the signed pulse counts ``matrix`` ``[d, x]`` (positive: up) to a pulsed
-    device as one update cycle."""
-    counts = count_matrix_counts(matrix.to(child.dtype))
-    if not counts.is_empty():
-        kernels.apply_pulses(child, counts)
+    device as one update cycle (``bound``: a known upper bound of ``|matrix|``)."""
+    kernels.apply_pulses(child, count_matrix_counts(matrix.to(child.dtype), bound))
 
 
 def line_update(engine: Any, lines: Tensor, values: Tensor, lr: float, up: Any,
@@ -201,9 +202,10 @@ def line_update(engine: Any, lines: Tensor, values: Tensor, lr: float, up: Any,
         return
     validate_update_parameters(up)
     values = values.to(device=engine.device, dtype=engine.dtype)
-    counts = line_counts(values, lr, up, granularity, engine.rng, columns)
+    counts = kernels.line_counts(values, lr, up, granularity, engine.rng, columns)
     apply_count_matrix(engine, scatter_lines(counts, lines, engine.d_size, engine.x_size,
-                                             columns))
+                                             columns),
+                       line_count_bound(up, lr, granularity))
 
 
 def scatter_lines(counts: Tensor, lines: Tensor, d_size: int, x_size: int,
@@ -223,5 +225,5 @@ def shared_line_counts(x_like: Any, lines: Tensor, values: Tensor, lr: float, up
     whose shape, dtype and generator are used), without applying it."""
     validate_update_parameters(up)
     values = values.to(device=x_like.device, dtype=x_like.dtype)
-    counts = line_counts(values, lr, up, granularity, x_like.rng, columns)
+    counts = kernels.line_counts(values, lr, up, granularity, x_like.rng, columns)
     return scatter_lines(counts, lines, x_like.d_size, x_like.x_size, columns)

@@ -97,7 +97,8 @@ class BufferedTransferEngine(TransferEngine):
         for indices in runs:
             values = self.reader.read(source.get_weights(), indices)  # [m, out]
             lines = buffer[:, indices].t() if self.columns else buffer[indices, :]
-            omega = lines + values * (abs(tau) / threshold)
+            # the buffer holds weight units: both terms are scaled to threshold units
+            omega = (lines + values * abs(tau)) / threshold
             steps = buffer_step(omega, max_steps, self.config.momentum,
                                 self.config.forget_buffer)
             if self.columns:

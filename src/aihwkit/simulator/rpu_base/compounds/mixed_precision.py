@@ -165,10 +165,10 @@ class MixedPrecisionEngine(DeviceEngine):
         chi_rows = self.chi[indices]
         counts = torch.trunc(chi_rows / self.eps)
         self.chi[indices] = chi_rows - counts * self.eps
-        active = (counts != 0).any(dim=1)
-        if not bool(active.any()):
+        active = (counts != 0).any(dim=1).nonzero().squeeze(1)   # one read-back
+        if active.numel() == 0:
             return
-        counts, indices = counts[active], indices[active]
+        counts, indices = counts.index_select(0, active), indices.index_select(0, active)
         line_update(self.device_engine, indices, counts, self.eps * float(cfg.transfer_lr),
                     forced_management(up), self.device_engine.granularity(), columns=False)
 

@@ -25,6 +25,7 @@ from aihwkit.simulator.rpu_base.compounds._shared import (
     DOWN_AS_UP, UP_ONLY, apply_count_matrix, line_update, reset_elements, shared_line_counts,
     shared_update)
 from aihwkit.simulator.rpu_base.devices._pulsed import check_update_inputs
+from aihwkit.simulator.rpu_base.kernels.lines import line_count_bound
 from aihwkit.simulator.rpu_base.registry import register
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
@@ -136,8 +137,9 @@ class OneSidedUnitCellEngine(CompoundEngine):
         def pulse(start: int, stop: int) -> None:
             counts = shared_line_counts(self, lines[start:stop], values[start:stop], lr, up,
                                         granularity, columns)
-            apply_count_matrix(self.children[1], counts.clamp(min=0))
-            apply_count_matrix(self.children[0], (-counts).clamp(min=0))
+            bound = line_count_bound(up, lr, granularity)
+            apply_count_matrix(self.children[1], counts.clamp(min=0), bound)
+            apply_count_matrix(self.children[0], (-counts).clamp(min=0), bound)
 
         self._run_cycles(lines.numel(), pulse)
 

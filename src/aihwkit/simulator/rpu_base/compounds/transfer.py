@@ -23,7 +23,7 @@ from aihwkit.simulator.rpu_base.compounds._common import (
     CompoundEngine, LineReader, build_children, check_pulsed_children, check_vector_length,
     require_devices)
 from aihwkit.simulator.rpu_base.compounds._shared import line_update
-from aihwkit.simulator.rpu_base.devices._pulsed import check_update_inputs
+from aihwkit.simulator.rpu_base.devices._pulsed import check_update_inputs, check_update_shapes
 from aihwkit.simulator.rpu_base.registry import register
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
@@ -187,18 +187,20 @@ class TransferEngine(CompoundEngine):
 
     def update(self, x: torch.Tensor, d: torch.Tensor, lr: float, up: Any,
                granularity: Optional[float] = None) -> None:
-        check_update_inputs(x, d, self.d_size, self.x_size)
+        check_update_shapes(x, d, self.d_size, self.x_size)
+        batch = x.shape[0]
+        periods = [self.transfer_period(k, batch) for k in range(self.n_devices)]
+        if lr == 0.0 or type(self).sgd is not TransferEngine.sgd \
+                or self._segment_length(batch, periods) < batch:
+            # a single run of cycles reaches child 0 before any state changes, and child 0
+            # checks its inputs itself; otherwise check here, before the first run
+            check_update_inputs(x, d, self.d_size, self.x_size)
         if lr == 0.0:
             return
         g_c = granularity if granularity is not None else self.granularity()
-        batch = x.shape[0]
-        periods = [self.transfer_period(k, batch) for k in range(self.n_devices)]
         start = 0
         while start < batch:
-            steps = min(batch - start, self.max_segment())
-            for period in periods:
-                if period > 0:
-                    steps = min(steps, period - self.cycle % period)
+            steps = self._segment_length(batch - start, periods)
             self.sgd(x[start:start + steps], d[start:start + steps], lr, up, g_c)
             self.cycle += steps
             start += steps
@@ -206,6 +208,14 @@ class TransferEngine(CompoundEngine):
                 if period > 0 and self.cycle % period == 0:
                     self.transfer(k, min(k + 1, self.n_devices - 1), lr)
         self.reduce()
+
+    def _segment_length(self, remaining: int, periods: List[int]) -> int:
+        """Cycles until the next scheduled transfer (at most ``remaining``)."""
+        steps = min(remaining, self.max_segment())
+        for period in periods:
+            if period > 0:
+                steps = min(steps, period - self.cycle % period)
+        return steps
 
     def sgd(self, x: torch.Tensor, d: torch.Tensor, lr: float, up: Any, g_c: float) -> None:
         """Gradient pulses of a run of cycles onto child 0."""

@@ -21,6 +21,7 @@ from aihwkit.simulator.rpu_base.compounds._shared import (
     SAME, apply_count_matrix, line_update, shared_line_counts, shared_update)
 from aihwkit.simulator.rpu_base.devices._pulsed import PulsedDeviceEngine
 from aihwkit.simulator.rpu_base.devices._pulsed import check_update_inputs
+from aihwkit.simulator.rpu_base.kernels.lines import line_count_bound
 from aihwkit.simulator.rpu_base.registry import register
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
@@ -136,8 +137,9 @@ class VectorUnitCellEngine(CompoundEngine):
                   and up.pulse_type not in (PulseType.NONE, PulseType.NONE_WITH_DEVICE))
         if shared:
             counts = shared_line_counts(self, lines, values, lr, up, granularity, columns)
+            bound = line_count_bound(up, lr, granularity)
             for child in self.children:
-                apply_count_matrix(child, counts)
+                apply_count_matrix(child, counts, bound)
         elif self.policy == Policy.ALL:
             for child in self.children:
                 line_update(child, lines, values, lr, up, granularity, columns)

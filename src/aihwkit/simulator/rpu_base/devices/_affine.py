@@ -13,10 +13,11 @@ after ``k`` pulses have closed forms (with ``r = 1 + a``):
 
 The expressions are evaluated with ``log1p``/``expm1`` so that tiny slopes keep full
 precision; they need ``a > -1`` (a pulse never overshoots its fixed point). Crosspoints
-with ``a <= -1`` are marked ``exact`` and always get their pulses one at a time.
+with ``a <= -1`` (with multiplicative noise: ``a <= -1/2``) are marked ``exact`` and always
+get their pulses one at a time.
 """
 
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -41,32 +42,31 @@ def affine_params(slope_up: Tensor, const_up: Tensor, slope_down: Tensor, const_
         mult_noise: multiplicative (True) or additive noise.
     """
     params: Params = {}
-    overshoot = (slope_up <= -1) | (slope_down <= -1)
+    # a <= -1 overshoots the fixed point; with multiplicative noise the variance terms
+    # (1 + e)^k and r^2k of a steep slope (a <= -1/2, r <= 1/2) overflow and underflow
+    # within a few pulses, so those crosspoints also take their pulses one at a time
+    limit = -0.5 if (mult_noise and sigma > 0) else -1.0
+    overshoot = (slope_up <= limit) | (slope_down <= limit)
     if bool(overshoot.any()):
         params["exact"] = overshoot.to(slope_up.dtype)
-    for tag, slope, const in (("up", slope_up, const_up), ("down", slope_down, const_down)):
-        log_r = torch.log1p(slope.clamp(min=-0.5))
-        params[f"a_{tag}"] = slope
-        params[f"c_{tag}"] = const
-        params[f"lr_{tag}"] = log_r
-        params[f"ia_{tag}"] = _ratio(torch.ones_like(slope), slope)
+    values: Dict[str, List[Tensor]] = {}
+    for slope, const in ((slope_up, const_up), (slope_down, const_down)):
+        # exact log(1 + a) for every a > -1; marked crosspoints never use it
+        log_r = torch.log1p(torch.where(slope > limit, slope, torch.zeros_like(slope)))
+        terms = {"a": slope, "c": const, "lr": log_r,
+                 # fixed point T = -c / a of the map (0 where a = 0; then c = 0 is
+                 # required by the fixed-point recursion of the affine kernel)
+                 "T": _ratio(-const, slope)}
         if mult_noise:
-            rel = sigma ** 2 * torch.exp(-2 * log_r)          # s^2 / r^2
-            e_val = rel * slope.square()
-            params[f"sr_{tag}"] = rel
-            params[f"e_{tag}"] = e_val
-            params[f"le_{tag}"] = torch.log1p(e_val)
-            params[f"ie_{tag}"] = _ratio(torch.ones_like(e_val), e_val)
+            terms["le"] = torch.log1p(sigma ** 2 * torch.exp(-2 * log_r) * slope.square())
         else:
-            params[f"cv_{tag}"] = sigma ** 2 * const.square()
-            params[f"ih_{tag}"] = _ratio(torch.ones_like(slope), torch.expm1(2 * log_r))
-        # fixed point T = -c / a of the map (0 where a = 0; then c = 0 is required by the
-        # fixed-point recursion of the affine kernel)
-        params[f"T_{tag}"] = _ratio(-const, slope)
-    # branch-free selection for the kernels: x(n) = x_mid + sign(n) x_half
-    names = ["a", "c", "lr", "T"] + (["le"] if mult_noise else ["ih", "cv"])
-    for name in names:
-        up, down = params[f"{name}_up"], params[f"{name}_down"]
+            terms["cv"] = sigma ** 2 * const.square()
+            terms["ih"] = _ratio(torch.ones_like(slope), torch.expm1(2 * log_r))
+        for name, value in terms.items():
+            values.setdefault(name, []).append(value)
+    # only the branch-free form is kept (memory: two tensors per quantity):
+    # x(n) = x_mid + sign(n) x_half is the up value for n > 0 and the down value for n < 0
+    for name, (up, down) in values.items():
         params[f"{name}_mid"] = (up + down) / 2
         params[f"{name}_half"] = (up - down) / 2
     return params
@@ -74,12 +74,12 @@ def affine_params(slope_up: Tensor, const_up: Tensor, slope_down: Tensor, const_
 
 def has_fixed_points(params: Params) -> bool:
     """Whether every crosspoint's maps have a fixed point or are the identity."""
-    return not any(bool(((params[f"a_{tag}"] == 0) & (params[f"c_{tag}"] != 0)).any())
-                   for tag in ("up", "down"))
-
-
-def _pick(p: Params, name: str, up: Tensor) -> Tensor:
-    return torch.where(up, p[f"{name}_up"], p[f"{name}_down"])
+    for sign in (1.0, -1.0):
+        slope = params["a_mid"] + sign * params["a_half"]
+        const = params["c_mid"] + sign * params["c_half"]
+        if bool(((slope == 0) & (const != 0)).any()):
+            return False
+    return True
 
 
 def affine_terms(w: Tensor, sign: Tensor, p: Params, sigma: float,
@@ -104,13 +104,15 @@ def affine_pulse(w: Tensor, sign: Tensor, noise: Optional[Tensor], p: Params, si
 
 
 def affine_moments(mean: Tensor, var: Tensor, n: Tensor, p: Params, sigma: float,
-                   mult_noise: bool) -> Tuple[Tensor, Tensor]:
+                   mult_noise: bool, fixed_points: Optional[bool] = None
+                   ) -> Tuple[Tensor, Tensor]:
     """Mean and variance after ``|n|`` pulses in direction ``sign(n)`` (no clipping).
 
-    Uses the fixed-point form ``m' = T + (m - T) r^k`` (branch-free selection) when every
+    ``fixed_points``: the known result of :func:`has_fixed_points` for ``p`` (computed
+    when ``None``). Uses the fixed-point form ``m' = T + (m - T) r^k`` (branch-free selection) when every
     map has a fixed point, else the general form ``m' = m + (a m + c)(r^k - 1) / a``.
     """
-    if not has_fixed_points(p):
+    if not (has_fixed_points(p) if fixed_points is None else fixed_points):
         return _general_moments(mean, var, n, p, sigma, mult_noise)
     sign = n.sign()
     k = n.abs()
@@ -136,25 +138,28 @@ def _select(p: Params, name: str, sign: Tensor) -> Tensor:
 
 def _general_moments(mean: Tensor, var: Tensor, n: Tensor, p: Params, sigma: float,
                      mult_noise: bool) -> Tuple[Tensor, Tensor]:
-    up = n > 0
+    # direction +1 where n > 0, else -1 (n = 0 changes nothing with either)
+    sign = torch.where(n > 0, torch.ones_like(n), -torch.ones_like(n))
     k = n.abs()
-    slope = _pick(p, "a", up)
-    log_r = _pick(p, "lr", up)
+    slope = _select(p, "a", sign)
+    log_r = _select(p, "lr", sign)
     grow = torch.expm1(k * log_r)                                   # r^k - 1
-    phi = torch.where(slope == 0, k, grow * _pick(p, "ia", up))     # (r^k - 1) / a
-    drive = torch.addcmul(_pick(p, "c", up), slope, mean)           # u = a m + c
-    new_mean = torch.addcmul(mean, drive, phi)
+    phi = torch.where(slope == 0, k, grow * _ratio(torch.ones_like(slope), slope))
+    drive = torch.addcmul(_select(p, "c", sign), slope, mean)       # u = a m + c
+    new_mean = torch.addcmul(mean, drive, phi)                      # m + u (r^k - 1) / a
     if sigma == 0:
         return new_mean, var
     scale = (1 + grow).square()                                     # r^2k
     if mult_noise:
-        e_val = _pick(p, "e", up)
-        geo = torch.where(e_val == 0, k, torch.expm1(k * _pick(p, "le", up)) * _pick(p, "ie", up))
+        rel = sigma ** 2 * torch.exp(-2 * log_r)                    # s^2 / r^2
+        e_val = rel * slope.square()
+        geo = torch.where(e_val == 0, k, torch.expm1(k * _select(p, "le", sign))
+                          * _ratio(torch.ones_like(e_val), e_val))
         inner = torch.addcmul(var, e_val * geo, var)
-        inner = torch.addcmul(inner, _pick(p, "sr", up) * geo, drive.square())
+        inner = torch.addcmul(inner, rel * geo, drive.square())
         return new_mean, scale * inner
-    geo = torch.where(slope == 0, k, torch.expm1(2 * k * log_r) * _pick(p, "ih", up))
-    return new_mean, torch.addcmul(scale * var, _pick(p, "cv", up), geo)
+    geo = torch.where(slope == 0, k, torch.expm1(2 * k * log_r) * _select(p, "ih", sign))
+    return new_mean, torch.addcmul(scale * var, _select(p, "cv", sign), geo)
 
 
 class AffineStepEngine(PulsedDeviceEngine):
@@ -180,14 +185,15 @@ class AffineStepEngine(PulsedDeviceEngine):
     def step_terms(self, w: Tensor, sign: Tensor, p: Params) -> Tuple[Tensor, Tensor, Tensor]:
         return affine_terms(w, sign, p, self.c2c_std, self.mult_noise)
 
-    def moments(self, mean: Tensor, var: Tensor, n: Tensor, p: Params) -> Tuple[Tensor, Tensor]:
-        return affine_moments(mean, var, n, p, self.c2c_std, self.mult_noise)
+    def moments(self, mean: Tensor, var: Tensor, n: Tensor, p: Params,
+                bound: Optional[int] = None) -> Tuple[Tensor, Tensor]:
+        return affine_moments(mean, var, n, p, self.c2c_std, self.mult_noise,
+                              self.pulse_flag("fixed_points"))
 
-    def unchecked_propagate(self, counts: Any, state: Tensor, p: Params
-                            ) -> Optional[Tuple[Tensor, Tensor]]:
-        """Fast moment recursion without bound checks (``None``: not applicable)."""
-        if not has_fixed_points(p):
-            return None
-        # pylint: disable=import-outside-toplevel
-        from aihwkit.simulator.rpu_base.kernels.affine import affine_propagate
-        return affine_propagate(self, counts, state, p)
+    def model_flags(self, p: Params) -> Dict[str, Any]:
+        flags = super().model_flags(p)
+        flags["fixed_points"] = has_fixed_points(p)
+        if "le_mid" in p:
+            # bound of k log(1 + e) per pulse for the series choice of the recursion
+            flags["le_max"] = float(p["le_mid"].abs().max() + p["le_half"].abs().max())
+        return flags

@@ -87,11 +87,11 @@ def drift_exponents(params: Any, draws: Any) -> Tensor:
     """Per-crosspoint exponents ``nu + nu_dtod * nu * xi`` (0 everywhere when off)."""
     nu = float(params.nu)
     if nu <= 0:
-        return draws.full(0.0)
+        return draws.constant(0.0)
     dtod = float(getattr(params, "nu_dtod", 0.0))
     if dtod > 0:
         return nu + dtod * nu * draws.normal()
-    return draws.full(nu)
+    return draws.constant(nu)
 
 
 def is_active(params: Any) -> bool:

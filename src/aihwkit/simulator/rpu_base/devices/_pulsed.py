@@ -17,14 +17,15 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 from torch import Tensor
 
-from aihwkit.exceptions import ArgumentError, TileError
+from aihwkit.exceptions import TileError
 from aihwkit.simulator.parameters.enums import PulseType
 from aihwkit.simulator.rpu_base import kernels
 from aihwkit.simulator.rpu_base.devices._drift import Drifter, drift_exponents, is_active
 from aihwkit.simulator.rpu_base.devices._settings import (
     Draws, settings_of, validate_pulsed_common, validate_write_noise)
 from aihwkit.simulator.rpu_base.devices.base import DeviceEngine
-from aihwkit.simulator.rpu_base.pulses import pulse_counts, validate_update_parameters
+from aihwkit.simulator.rpu_base.pulses import (
+    finite_flag, pulse_counts, raise_not_finite, validate_update_parameters)
 
 COMMON_NAMES = ("max_bound", "min_bound", "dwmin_up", "dwmin_down", "decay_scales",
                 "diffusion_rates", "reset_bias", "drift_nu")
@@ -32,15 +33,20 @@ Params = Dict[str, Tensor]
 SUBSTEP_CHANGE = 0.1
 
 
-def check_update_inputs(x: Tensor, d: Tensor, d_size: int, x_size: int) -> None:
-    """``TileError`` for wrong shapes, ``ArgumentError`` for non-finite values."""
+def check_update_shapes(x: Tensor, d: Tensor, d_size: int, x_size: int) -> None:
+    """``TileError`` for wrong shapes (no host read)."""
     if x.dim() != 2 or d.dim() != 2 or x.shape[1] != x_size or d.shape[1] != d_size \
             or x.shape[0] != d.shape[0]:
         raise TileError(f"update expects x [B, {x_size}] and d [B, {d_size}], got "
                         f"{tuple(x.shape)} and {tuple(d.shape)}")
-    if not bool(torch.isfinite(x).all()) or not bool(torch.isfinite(d).all()):
-        raise ArgumentError("update inputs contain NaN or infinite values; the weights "
-                            "were left unchanged")
+
+
+def check_update_inputs(x: Tensor, d: Tensor, d_size: int, x_size: int) -> None:
+    """``TileError`` for wrong shapes, ``ArgumentError`` for non-finite values (one host
+    read for both inputs)."""
+    check_update_shapes(x, d, d_size, x_size)
+    if not bool(finite_flag(x, d)):
+        raise_not_finite()
 
 
 class PulsedDeviceEngine(DeviceEngine):
@@ -78,7 +84,10 @@ class PulsedDeviceEngine(DeviceEngine):
         self.drifter = Drifter(s.drift, self.device, self.dtype) if is_active(s.drift) else None
         self.dw_min_estimate = float(s.dw_min)
         self.d_sparsity: Optional[Tensor] = None
-        self._params: Optional[Params] = None
+        # int64 [2, d_size, x_size] up/down pulses with count_pulses (kernels.record_pulses)
+        self.pulse_counters: Optional[Tensor] = None
+        self._cache_params: Optional[Params] = None
+        self._cache_flags: Dict[str, Any] = {}
 
     # ---------------------------------------------------------------- model hooks
     def resolve(self, s: Any) -> None:
@@ -106,8 +115,11 @@ class PulsedDeviceEngine(DeviceEngine):
         """
         raise NotImplementedError
 
-    def moments(self, mean: Tensor, var: Tensor, n: Tensor, p: Params) -> Tuple[Tensor, Tensor]:
+    def moments(self, mean: Tensor, var: Tensor, n: Tensor, p: Params,
+                bound: Optional[int] = None) -> Tuple[Tensor, Tensor]:
         """Mean and variance after ``|n|`` pulses in direction ``sign(n)`` (no clipping).
+
+        ``bound``: an upper bound of ``|n|`` known on the host (``None``: read from ``n``).
 
         The default, for weight-dependent steps ``s(w)``, applies the pulses in sub-steps
         of at most :meth:`substep_pulses` pulses; ``k`` pulses move the mean by
@@ -118,7 +130,9 @@ class PulsedDeviceEngine(DeviceEngine):
         sign = n.sign()
         remaining = n.abs()
         size = self.substep_pulses()
-        steps = -(-int(remaining.max()) // size) if remaining.numel() else 0
+        if bound is None:
+            bound = int(remaining.max()) if remaining.numel() else 0
+        steps = -(-bound // size)
         for _ in range(steps):
             k = remaining.clamp(max=size) if steps > 1 else remaining
             step, slope, std = self.step_terms(mean, sign, p)
@@ -141,13 +155,6 @@ class PulsedDeviceEngine(DeviceEngine):
                 stds.append(std)
         return (torch.maximum(*ups), torch.maximum(*downs),
                 torch.stack(stds).amax(0))
-
-    def unchecked_propagate(self, counts: Any, state: Tensor, p: Params
-                            ) -> Optional[Tuple[Tensor, Tensor]]:
-        """A device-specific fast moment recursion without bound checks over all flat
-        crosspoints ``state``, returning the new values and the touched mask; ``None``
-        uses the generic recursion."""
-        return None
 
     def curvature(self) -> float:
         """Inverse weight scale on which the step size changes (0: it does not)."""
@@ -219,28 +226,50 @@ class PulsedDeviceEngine(DeviceEngine):
             b_up[:, -1] = 100 * s.w_max
         self.max_bound, self.min_bound = b_up, b_down
         self.dwmin_up, self.dwmin_down = dw_up, dw_down
-        rates = s.diffusion * (1 + s.diffusion_dtod * draws.normal()) if s.diffusion_dtod > 0 \
-            else draws.full(s.diffusion)
-        self.diffusion_rates = rates.abs()
+        self.diffusion_rates = (s.diffusion * (1 + s.diffusion_dtod * draws.normal())).abs() \
+            if s.diffusion_dtod > 0 else draws.constant(abs(s.diffusion))
         self.reset_bias = s.reset + s.reset_dtod * draws.normal() if s.reset_dtod > 0 \
-            else draws.full(s.reset)
+            else draws.constant(s.reset)
         if s.lifetime > 0:
             life = s.lifetime * (1 + s.lifetime_dtod * draws.normal()) if s.lifetime_dtod > 0 \
                 else draws.full(s.lifetime)
             self.decay_scales = torch.where(life > 1, 1 - 1 / life, torch.zeros_like(life))
         else:
-            self.decay_scales = draws.full(1.0)
+            self.decay_scales = draws.constant(1.0)
         self.drift_nu = drift_exponents(s.drift, draws)
 
     # ---------------------------------------------------------------- parameters
     def pulse_params(self) -> Params:
         """Per-crosspoint tensors of the pulse rule (``lo``, ``hi`` and the model's);
-        cached until the hidden parameters change."""
-        if self._params is None:
+        cached until the hidden parameters change or the state is moved (the cache is
+        valid while its bounds are the engine's bound tensors themselves)."""
+        cached = self._cache_params
+        if cached is None or cached["lo"] is not self.min_bound \
+                or cached["hi"] is not self.max_bound:
             params = {"lo": self.min_bound, "hi": self.max_bound}
             params.update(self.model_params())
-            self._params = params
-        return self._params
+            self._cache_params = params
+            self._cache_flags = self.model_flags(params)
+        return self._cache_params
+
+    def model_flags(self, p: Params) -> Dict[str, Any]:
+        """Facts about the pulse parameters that kernels branch on, computed once per
+        parameter set (so that no update call has to ask the device for them):
+        ``reversed`` (some step goes against its direction) and ``fixed_points`` (the
+        model has an unchecked fast recursion for these parameters)."""
+        flags = {"fixed_points": False, "reversed": False}
+        if "step_up" in p:
+            flags["reversed"] = bool((p["step_up"] < 0).any() or (p["step_down"] > 0).any())
+        return flags
+
+    def pulse_flag(self, name: str) -> Any:
+        """One of :meth:`model_flags` for the current parameters."""
+        self.pulse_params()
+        return self._cache_flags[name]
+
+    def reversed_steps(self) -> bool:
+        """Whether some up step is negative or some down step positive."""
+        return self.pulse_flag("reversed")
 
     def hidden_parameter_names(self) -> List[str]:
         names = list(COMMON_NAMES)
@@ -256,7 +285,7 @@ class PulsedDeviceEngine(DeviceEngine):
                 raise TileError(f"hidden parameter {name} must have shape "
                                 f"{(self.d_size, self.x_size)}")
         super().set_hidden_parameters(params)
-        self._params = None
+        self._cache_params = None
         self._estimate_dw_min()
         current = self.persistent_weights if self.write_noise else self.weights
         self.set_weights(current)
@@ -319,9 +348,13 @@ class PulsedDeviceEngine(DeviceEngine):
     # ---------------------------------------------------------------- update
     def update(self, x: Tensor, d: Tensor, lr: float, up: Any,
                granularity: Optional[float] = None) -> None:
-        check_update_inputs(x, d, self.d_size, self.x_size)
+        check_update_shapes(x, d, self.d_size, self.x_size)
         validate_update_parameters(up)
         lr = float(lr)
+        pulsed = up.pulse_type not in (PulseType.NONE, PulseType.NONE_WITH_DEVICE)
+        if lr == 0.0 or x.shape[0] == 0 or not pulsed:
+            # the pulsed path checks finiteness together with the train length
+            check_update_inputs(x, d, self.d_size, self.x_size)
         if lr == 0.0 or x.shape[0] == 0:
             return
         x = x.to(device=self.device, dtype=self.dtype)
@@ -336,11 +369,11 @@ class PulsedDeviceEngine(DeviceEngine):
             self._store(stored)
             return
         gran = float(granularity) if granularity is not None else self.granularity()
-        counts = pulse_counts(x, d, lr, gran, up, self.rng)
+        counts = pulse_counts(x, d, lr, gran, up, self.rng, check_finite=True)
         if counts.d_sparsity is not None:
             self.d_sparsity = counts.d_sparsity[-1]
-        if not counts.is_empty():
-            kernels.apply_pulses(self, counts)
+        # no emptiness test: every kernel leaves crosspoints without pulses unchanged
+        kernels.apply_pulses(self, counts)
 
     # hooks used by the kernels ---------------------------------------------
     @property

@@ -95,8 +95,6 @@ def validate_pulsed_common(owner: str, s: SimpleNamespace) -> None:
                 f"<= 0 <= w_max = {s.w_max} (the closed interval [w_min, w_max] must contain 0)")
     check_field(owner, "w_max", s.w_max, s.w_max >= 0.0,
                 f">= 0 >= w_min = {s.w_min} (the closed interval [w_min, w_max] must contain 0)")
-    check_field(owner, "count_pulses", s.count_pulses, not s.count_pulses,
-                "False (pulse counting is not simulated by this version)")
     validate_drift(owner, s.drift)
 
 
@@ -129,3 +127,11 @@ class Draws:
     def full(self, value: float) -> torch.Tensor:
         """A constant tensor."""
         return torch.full(self.shape, float(value), device=self.device, dtype=self.dtype)
+
+    def constant(self, value: float) -> torch.Tensor:
+        """A constant of the full shape that stores one element (an expanded view); for
+        state that is only read out of place (device operations), so that parameters
+        without device-to-device variation cost no memory per crosspoint."""
+        one = torch.full((1,) * len(self.shape), float(value), device=self.device,
+                         dtype=self.dtype)
+        return one.expand(self.shape)

@@ -6,13 +6,15 @@ The tile engine asks it for the visible weights before each matrix-vector produc
 hands it each mini-batch for the update.
 """
 
+import functools
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 
 from aihwkit.exceptions import TileError
 from aihwkit.simulator.rpu_base.base import EngineBase
+from aihwkit.simulator.rpu_base.kernels.threads import SMALL_WORK, SmallWork
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
 
@@ -34,6 +36,11 @@ class DeviceEngine(EngineBase):
 
     state_names: Tuple[str, ...] = ()
     brief_name: str = "Device"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "update" in cls.__dict__:
+            cls.update = _small_work_update(cls.__dict__["update"])  # type: ignore[method-assign]
 
     def __init__(self, config: Any, d_size: int, x_size: int, *, device: torch.device,
                  dtype: torch.dtype, rng: TileRNG) -> None:
@@ -138,3 +145,16 @@ class DeviceEngine(EngineBase):
     def extra_state(self) -> Dict[str, Any]:
         """Counters and other plain values that are not hidden parameters (informative)."""
         return {}
+
+
+def _small_work_update(update: Callable[..., None]) -> Callable[..., None]:
+    """``update`` run on one intra-op thread for small batches (see :class:`SmallWork`)."""
+
+    @functools.wraps(update)
+    def wrapped(self: DeviceEngine, x: torch.Tensor, d: torch.Tensor, *args: Any,
+                **kwargs: Any) -> None:
+        size = x.shape[0] * self.d_size * self.x_size if x.dim() == 2 else SMALL_WORK
+        with SmallWork(size):
+            update(self, x, d, *args, **kwargs)
+
+    return wrapped

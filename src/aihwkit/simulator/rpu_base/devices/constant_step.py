@@ -37,7 +37,8 @@ class ConstantStepEngine(PulsedDeviceEngine):
         step = torch.addcmul(p["half"], sign, p["mid"]).expand_as(w)
         return step, torch.zeros_like(step), self.c2c_std * step.abs()
 
-    def moments(self, mean: Tensor, var: Tensor, n: Tensor, p: Params) -> Tuple[Tensor, Tensor]:
+    def moments(self, mean: Tensor, var: Tensor, n: Tensor, p: Params,
+                bound: Optional[int] = None) -> Tuple[Tensor, Tensor]:
         k = n.abs()
         new_mean = torch.addcmul(torch.addcmul(mean, n, p["mid"]), k, p["half"])
         if self.c2c_std == 0:

@@ -1,34 +1,86 @@
 """Pulse application kernels and the one place that chooses between them.
 
-* :func:`~.reference.reference_pulses` — plain torch, exact per-pulse semantics.
-* :func:`~.moments.moment_pulses` — per-sample moment propagation, one Gaussian draw per
-  crosspoint and update call, exact pulses near the bounds (statistically matched).
-* :func:`~.additive.additive_pulses` — weight-independent steps aggregated over the batch
-  (statistically matched).
+Every kernel follows :class:`PulseKernel`: it takes a pulsed device engine and the
+:class:`~aihwkit.simulator.rpu_base.pulses.PulseCounts` of one update call and writes
+the new device values back through the engine's ``commit_pulses``.
 
-The reference can be forced with the environment variable
-``AIHWKIT_REFERENCE_UPDATE=1`` (read once, at import) or, for a block of code, with
-``with reference_update(): ...``.
+* :func:`~.reference.reference_pulses`: plain torch, exact per-pulse semantics.
+* :func:`~.additive.walk_pulses`: weight-independent steps, small batches: per sample one
+  Gaussian step of matched moments and one clip (statistically matched).
+* :func:`~.additive.aggregate_pulses`: weight-independent steps aggregated over the batch
+  (statistically matched).
+* :func:`~.moments.checked_moment_pulses`: per-sample moment propagation with the bound
+  check at every sample (statistically matched; exact without noise for affine steps).
+* :func:`~.moments.classified_moment_pulses`: the same without per-sample checks, then
+  the crosspoints that came near a bound recomputed with them.
+* :func:`affine_moment_pulses`: the classified kernel with the fixed-point recursion of
+  affine steps, sample by sample (large tiles).
+* :func:`affine_scan_pulses`: the same recursion as a prefix scan over the batch (small
+  tiles, where the number of operations decides), near-bound crosspoints by the scan of
+  clamped maps.
+* :func:`affine_checked_pulses`: every crosspoint by the scan of clamped maps
+  (:mod:`~.affine_checked`; small batches of affine devices).
+
+Single-line writes (transfers, refresh, mixed-precision transfers) follow
+:class:`LineCountKernel`: :func:`~.lines.reference_line_counts` draws the full trains,
+:func:`~.lines.binomial_line_counts` draws nested binomials of the same distribution.
+
+The reference (for pulses and for line writes) can be forced with the environment
+variable ``AIHWKIT_REFERENCE_UPDATE=1`` (read once, at import) or, for a block of code,
+with ``with reference_update(): ...``.
 """
 
 import os
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator, Protocol
 
-from aihwkit.simulator.rpu_base.kernels.additive import additive_pulses
-from aihwkit.simulator.rpu_base.kernels.moments import moment_pulses
+import torch
+from torch import Tensor
+
+from aihwkit.simulator.parameters.enums import PulseType
+from aihwkit.simulator.rpu_base.kernels.additive import aggregate_pulses, walk_pulses
+from aihwkit.simulator.rpu_base.kernels.affine import affine_propagate, affine_scan
+from aihwkit.simulator.rpu_base.kernels.affine_checked import affine_checked
+from aihwkit.simulator.rpu_base.kernels.lines import binomial_line_counts, reference_line_counts
+from aihwkit.simulator.rpu_base.kernels.moments import (
+    SMALL_NOISE, checked_moment_pulses, classified_moment_pulses, flat_params)
 from aihwkit.simulator.rpu_base.kernels.reference import reference_pulses
+from aihwkit.simulator.rpu_base.pulses import PulseCounts
+from aihwkit.simulator.rpu_base.rng import TileRNG
 
 _ENV_REFERENCE = os.environ.get("AIHWKIT_REFERENCE_UPDATE", "").strip().lower() \
     not in ("", "0", "false", "no")
 _STATE = threading.local()
 
+# up to this batch size the ordered walk over all crosspoints is cheaper than aggregation
+WALK_BATCH = 2
+# up to this batch size every crosspoint is checked against the bounds at every sample
+CLASSIFY_BATCH = 2
+# up to this many sample-crosspoint pairs (batch x rows x columns) the affine recursion
+# runs as a prefix scan over the batch (few large operations); above, sample by sample
+# on cache-sized buffers
+SCAN_WORK = 1 << 20
+
+
+class PulseKernel(Protocol):
+    """Applies the signed pulse counts of one update call to a pulsed device engine."""
+
+    def __call__(self, engine: Any, counts: PulseCounts) -> None: ...
+
+
+class LineCountKernel(Protocol):
+    """Signed counts ``[m, L]`` of ``m`` single-line writes with values ``[m, L]``."""
+
+    def __call__(self, values: Tensor, lr: float, up: Any, granularity: float, rng: TileRNG,
+                 columns: bool) -> Tensor: ...
+
 
 @contextmanager
 def reference_update(enabled: bool = True) -> Iterator[None]:
-    """Within the block, pulsed updates use the exact reference kernel (``enabled``) or
-    the automatic choice (``enabled=False``, e.g. to compare against the reference)."""
+    """Within the block, pulsed updates and line writes use the exact reference
+    (``enabled``) or the automatic choice (``enabled=False``, e.g. to compare against the
+    reference)."""
     previous = getattr(_STATE, "forced", None)
     _STATE.forced = bool(enabled)
     try:
@@ -38,24 +90,93 @@ def reference_update(enabled: bool = True) -> Iterator[None]:
 
 
 def reference_forced() -> bool:
-    """Whether the reference kernel is forced here (context manager, else environment)."""
+    """Whether the reference is forced here (context manager, else environment)."""
     forced = getattr(_STATE, "forced", None)
     return _ENV_REFERENCE if forced is None else forced
 
 
-def choose_kernel(engine: Any, counts: Any) -> Callable[[Any, Any], None]:
-    """The kernel used for ``engine`` and ``counts`` (see the module docstring)."""
+def affine_moment_pulses(engine: Any, counts: PulseCounts) -> None:
+    """:func:`classified_moment_pulses` with the affine fixed-point recursion."""
+    classified_moment_pulses(engine, counts, affine_propagate)
+
+
+def affine_scan_pulses(engine: Any, counts: PulseCounts) -> None:
+    """:func:`classified_moment_pulses` with the affine recursion as a prefix scan over
+    the batch (:func:`~.affine.affine_scan`) and the near-bound crosspoints recomputed by
+    the clamped-map scan (:func:`~.affine_checked.affine_checked`)."""
+    classified_moment_pulses(engine, counts, affine_scan, affine_checked)
+
+
+def affine_checked_pulses(engine: Any, counts: PulseCounts) -> None:
+    """Every crosspoint through the clamped-map scan (small batches of affine devices)."""
+    shape = engine.weights.shape
+    state = engine.pulse_state().reshape(-1)
+    new, touched, _ = affine_checked(engine, counts, state,
+                                     flat_params(engine.pulse_params()))
+    engine.commit_pulses(new.reshape(shape), touched.reshape(shape))
+
+
+def choose_kernel(engine: Any, counts: PulseCounts) -> PulseKernel:
+    """The kernel for ``engine`` and ``counts``: the only place that decides.
+
+    Uses plain Python facts only (batch size, the noise setting, flags the engine
+    computed once per parameter set), so choosing never waits for the device.
+    """
     if reference_forced():
         return reference_pulses
     if engine.batch_additive:
-        return additive_pulses
-    return moment_pulses
+        if counts.batch <= WALK_BATCH and engine.c2c_std <= SMALL_NOISE \
+                and not engine.write_noise:
+            return walk_pulses
+        return aggregate_pulses
+    affine = engine.pulse_flag("fixed_points")
+    small_noise = engine.c2c_std <= SMALL_NOISE
+    if counts.batch <= CLASSIFY_BATCH:
+        return affine_checked_pulses if affine and small_noise else checked_moment_pulses
+    if affine:
+        if small_noise and counts.batch * engine.d_size * engine.x_size <= SCAN_WORK:
+            return affine_scan_pulses
+        return affine_moment_pulses
+    return classified_moment_pulses
 
 
-def apply_pulses(engine: Any, counts: Any) -> None:
+def choose_line_counts(up: Any) -> LineCountKernel:
+    """The count generator of single-line writes with UpdateParameters ``up``."""
+    if reference_forced() or up.pulse_type in (PulseType.MEAN_COUNT,
+                                               PulseType.DETERMINISTIC_IMPLICIT):
+        return reference_line_counts
+    return binomial_line_counts
+
+
+def apply_pulses(engine: Any, counts: PulseCounts) -> None:
     """Apply the pulse counts of one update call to the device ``engine``."""
     choose_kernel(engine, counts)(engine, counts)
+    if getattr(getattr(engine, "s", None), "count_pulses", False):
+        record_pulses(engine, counts)
 
 
-__all__ = ["apply_pulses", "choose_kernel", "reference_update", "reference_forced",
-           "reference_pulses", "moment_pulses", "additive_pulses"]
+def record_pulses(engine: Any, counts: PulseCounts) -> None:
+    """Add the up and down pulses of ``counts`` to ``engine.pulse_counters``
+    ``[2, d_size, x_size]`` (int64 counts on the engine's device, index 0: up)."""
+    ups, downs = counts.totals()
+    total = torch.stack([ups, downs]).round().to(torch.int64)
+    current = getattr(engine, "pulse_counters", None)
+    if current is None or current.shape != total.shape:
+        engine.pulse_counters = total
+    else:
+        engine.pulse_counters = current.to(total.device) + total
+
+
+def line_counts(values: Tensor, lr: float, up: Any, granularity: float, rng: TileRNG,
+                columns: bool) -> Tensor:
+    """Signed counts ``[m, L]`` of ``m`` single-line writes (see :class:`LineCountKernel`)."""
+    return choose_line_counts(up)(values, lr, up, granularity, rng, columns)
+
+
+__all__ = ["PulseKernel", "LineCountKernel", "apply_pulses", "choose_kernel",
+           "choose_line_counts", "line_counts", "reference_update", "reference_forced",
+           "reference_pulses", "walk_pulses", "aggregate_pulses", "checked_moment_pulses",
+           "classified_moment_pulses", "affine_moment_pulses", "affine_scan_pulses",
+           "affine_checked_pulses",
+           "reference_line_counts",
+           "binomial_line_counts", "WALK_BATCH", "CLASSIFY_BATCH", "SCAN_WORK"]

@@ -23,10 +23,6 @@ from torch import Tensor
 from aihwkit.simulator.rpu_base.kernels.moments import (
     SMALL_NOISE, Z_SAFE, flat_params, propagate)
 
-# up to this batch size the ordered walk over all crosspoints is cheaper than aggregation
-WALK_BATCH = 2
-
-
 def clipped_walk(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor],
                  index: Optional[Tensor] = None) -> Tensor:
     """Sample-ordered application to the flat device values ``state`` (crosspoints
@@ -46,7 +42,17 @@ def clipped_walk(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tens
     return state
 
 
-def additive_pulses(engine: Any, counts: Any) -> None:
+def walk_pulses(engine: Any, counts: Any) -> None:
+    """Apply the pulse counts in sample order to every crosspoint, one Gaussian step and
+    one clip per sample (small batches with ``dw_min_std <= SMALL_NOISE``, no write noise).
+    """
+    state = engine.pulse_state()
+    # every crosspoint is written back: untouched ones keep their value exactly
+    flat = clipped_walk(engine, counts, state.reshape(-1), flat_params(engine.pulse_params()))
+    engine.commit_pulses(flat.reshape(state.shape), None)
+
+
+def aggregate_pulses(engine: Any, counts: Any) -> None:
     """Apply the pulse counts of one update call, aggregated over the batch.
 
     Work buffers are updated in place: at the sizes of interest the cost is memory
@@ -54,11 +60,6 @@ def additive_pulses(engine: Any, counts: Any) -> None:
     """
     state = engine.pulse_state()
     params = engine.pulse_params()
-    if counts.batch <= WALK_BATCH and engine.c2c_std <= SMALL_NOISE and not engine.write_noise:
-        # every crosspoint is written back: untouched ones keep their value exactly
-        flat = clipped_walk(engine, counts, state.reshape(-1), flat_params(params))
-        engine.commit_pulses(flat.reshape(state.shape), None)
-        return
     n_up, n_down = (total.to(state.dtype) for total in counts.totals())
     step_up, step_down = params["step_up"], params["step_down"]
     touched = (n_up + n_down) > 0 if engine.write_noise else None
@@ -70,7 +71,7 @@ def additive_pulses(engine: Any, counts: Any) -> None:
     rise = n_up.mul_(step_up)                  # the counts are not needed any more
     fall = n_down.mul_(step_down)
     mean = rise + fall
-    if bool((step_up < 0).any() or (step_down > 0).any()):
+    if engine.reversed_steps():
         # steps against their direction (no consistency): worst case both ways
         rise, fall = rise.clamp(min=0) + fall.clamp(min=0), rise.clamp(max=0) + fall.clamp(max=0)
     if noisy:
@@ -85,8 +86,8 @@ def additive_pulses(engine: Any, counts: Any) -> None:
     safe = (rise <= params["hi"]) & (fall >= params["lo"])
     before = state.clone()
     state.addcmul_(mean, safe.to(state.dtype))
-    if not bool(safe.all()):
-        index = (~safe).reshape(-1).nonzero().squeeze(1)
+    index = (~safe).reshape(-1).nonzero().squeeze(1)   # the call's one data-dependent size
+    if index.numel():
         sub_state = before.reshape(-1)[index]
         sub_params = flat_params(params, index)
         if engine.c2c_std <= SMALL_NOISE:

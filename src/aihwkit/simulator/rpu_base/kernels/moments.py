@@ -16,7 +16,7 @@ reproduces the noise-free reference up to rounding (exactly for affine steps, to
 order in the step for weight-dependent steps).
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -25,8 +25,10 @@ from aihwkit.simulator.rpu_base.kernels.reference import exact_pulses
 
 Z_SAFE = 5.0
 SMALL_NOISE = 0.33
-# up to this batch size every crosspoint is checked against the bounds at every sample
-CLASSIFY_BATCH = 2
+# up to this many crosspoints the checked recursion selects near-bound crosspoints by mask
+MASKED_ROWS = 1 << 14
+# crosspoints per block of the classified kernel (4 MiB per float32 work buffer)
+BLOCK_ELEMENTS = 1 << 20
 
 
 class Extremes:
@@ -83,9 +85,19 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
     noisy = engine.c2c_std > 0
     low, high = params["lo"], params["hi"]
     always = params["exact"] > 0 if "exact" in params else None
-    for _, chunk in counts.chunks(index):
-        for n in chunk.to(mean.dtype):
-            new_mean, new_var = engine.moments(mean, var, n, params)
+    # few crosspoints: treat every one as if near a bound and select with a mask, instead
+    # of reading back which are (one host read per sample)
+    masked = check and engine.c2c_std <= SMALL_NOISE and mean.numel() <= MASKED_ROWS
+    exact_rows = exact_params = None
+    if masked and always is not None:
+        # crosspoints that always take their pulses one at a time (one size read per call)
+        exact_rows = always.nonzero().squeeze(1)
+        exact_params = {key: value[exact_rows] for key, value in params.items()}
+    bounds = counts.bounds
+    for first, chunk in counts.chunks(index):
+        for offset, n in enumerate(chunk.to(mean.dtype)):
+            bound = None if bounds is None else bounds[first + offset]
+            new_mean, new_var = engine.moments(mean, var, n, params, bound)
             if extremes is not None:
                 mean, var = new_mean, new_var
                 extremes.track(mean, var)
@@ -96,7 +108,13 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
             if always is not None:
                 risky |= always
             risky &= n != 0
-            if bool(risky.any()):
+            if masked:
+                new_mean, new_var = _masked_sample(engine, mean, var, n, params, risky,
+                                                   new_mean, new_var, bound)
+                if exact_rows is not None and exact_rows.numel():
+                    _exact_rows(engine, mean, var, n, exact_rows, exact_params, new_mean,
+                                new_var, bound)
+            elif bool(risky.any()):
                 rows = risky.nonzero().squeeze(1)
                 sub = {key: value[rows] for key, value in params.items()}
                 start = mean[rows]
@@ -120,6 +138,41 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
     return mean, touched, risky
 
 
+def _masked_sample(engine: Any, mean: Tensor, var: Tensor, n: Tensor,
+                   params: Dict[str, Tensor], risky: Tensor, new_mean: Tensor,
+                   new_var: Tensor, bound: Optional[int]) -> Tuple[Tensor, Tensor]:
+    """:func:`_apply_sample` (``dw_min_std <= SMALL_NOISE``, no ``exact`` crosspoints) for
+    the ``risky`` crosspoints, computed for all and selected by the mask."""
+    start = mean
+    noisy = engine.c2c_std > 0
+    if noisy:
+        start = engine.clip_state(mean + var.sqrt() * engine.rng.normal(mean.shape, mean.dtype),
+                                  params)
+    sampled, spread = engine.moments(start, torch.zeros_like(start), n, params, bound)
+    if noisy:
+        sampled = sampled + spread.sqrt() * engine.rng.normal(mean.shape, mean.dtype)
+    sampled = engine.clip_state(sampled, params)
+    return (torch.where(risky, sampled, new_mean),
+            torch.where(risky, torch.zeros_like(new_var), new_var))
+
+
+def _exact_rows(engine: Any, mean: Tensor, var: Tensor, n: Tensor, rows: Tensor,
+                params: Dict[str, Tensor], new_mean: Tensor, new_var: Tensor,
+                bound: Optional[int]) -> None:
+    """Pulse-by-pulse application of one sample to the crosspoints ``rows`` (with
+    ``params`` of those crosspoints), started from a draw of their current moments;
+    ``new_mean``/``new_var`` are updated in place where the sample has pulses."""
+    start = mean[rows]
+    if engine.c2c_std > 0:
+        start = engine.clip_state(
+            start + var[rows].sqrt() * engine.rng.normal(start.shape, start.dtype), params)
+    counts = n[rows]
+    pulsed = counts != 0
+    result = exact_pulses(engine, start, counts, params, bound)
+    new_mean[rows] = torch.where(pulsed, result, new_mean[rows])
+    new_var[rows] = torch.where(pulsed, torch.zeros_like(result), new_var[rows])
+
+
 def _apply_sample(engine: Any, start: Tensor, n: Tensor, params: Dict[str, Tensor],
                   exact: Optional[Tensor]) -> Tensor:
     """One sample's pulses on crosspoints near a bound: one draw from the moments of the
@@ -138,26 +191,54 @@ def _apply_sample(engine: Any, start: Tensor, n: Tensor, params: Dict[str, Tenso
     return result
 
 
-def moment_pulses(engine: Any, counts: Any) -> None:
-    """Apply the pulse counts of one update call by moment propagation.
+def checked_moment_pulses(engine: Any, counts: Any) -> None:
+    """Moment propagation with the bound check at every sample (small batches)."""
+    shape = engine.weights.shape
+    state = engine.pulse_state().reshape(-1)
+    new, touched, _ = propagate(engine, counts, state, flat_params(engine.pulse_params()))
+    engine.commit_pulses(new.reshape(shape), touched.reshape(shape))
 
-    For batches of more than ``CLASSIFY_BATCH`` samples every crosspoint is first
-    propagated without per-sample checks (with the device's fast recursion where it has
-    one); the few whose distribution came near a bound are then recomputed from their
-    initial value with the checks.
-    """
+
+Recursion = Callable[..., Tuple[Tensor, Tensor, Optional[Tensor]]]
+
+
+def classified_moment_pulses(engine: Any, counts: Any, unchecked: Optional[Recursion] = None,
+                             checked: Optional[Recursion] = None) -> None:
+    """Moment propagation of every crosspoint without per-sample checks (with the
+    ``unchecked`` recursion, default the generic one); the few crosspoints whose
+    distribution came near a bound are then recomputed from their initial value with the
+    checks (the ``checked`` application, default :func:`propagate`). Large tiles are
+    processed in blocks of whole rows of at most
+    ``BLOCK_ELEMENTS`` crosspoints, so that the recursion's work buffers stay small."""
     shape = engine.weights.shape
     state = engine.pulse_state().reshape(-1)
     params = flat_params(engine.pulse_params())
-    if counts.batch <= CLASSIFY_BATCH:
-        new, touched, _ = propagate(engine, counts, state, params)
+    rows_per_block = max(1, BLOCK_ELEMENTS // max(1, engine.x_size))
+    if rows_per_block >= engine.d_size:
+        new, touched = _classified_block(engine, counts, state, params, unchecked, checked)
     else:
-        fast = engine.unchecked_propagate(counts, state, params)
-        new, touched, risky = fast if fast is not None else \
-            propagate(engine, counts, state, params, check=False)
-        risky &= touched
-        if bool(risky.any()):
-            index = risky.nonzero().squeeze(1)
-            new[index] = propagate(engine, counts, state[index], flat_params(params, index),
-                                   index)[0]
+        new = torch.empty_like(state)
+        touched = torch.empty(state.shape, dtype=torch.bool, device=state.device)
+        for first in range(0, engine.d_size, rows_per_block):
+            last = min(first + rows_per_block, engine.d_size)
+            span = slice(first * engine.x_size, last * engine.x_size)
+            new[span], touched[span] = _classified_block(
+                engine, counts.row_block(first, last), state[span],
+                {key: value[span] for key, value in params.items()}, unchecked, checked)
     engine.commit_pulses(new.reshape(shape), touched.reshape(shape))
+
+
+def _classified_block(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor],
+                      unchecked: Optional[Recursion], checked: Optional[Recursion]
+                      ) -> Tuple[Tensor, Tensor]:
+    """New flat values and touched mask of the crosspoints of ``counts`` (all its rows)."""
+    if unchecked is None:
+        new, touched, risky = propagate(engine, counts, state, params, check=False)
+    else:
+        new, touched, risky = unchecked(engine, counts, state, params)
+    risky &= touched
+    index = risky.nonzero().squeeze(1)   # the one data-dependent size of the block
+    if index.numel():
+        apply = propagate if checked is None else checked
+        new[index] = apply(engine, counts, state[index], flat_params(params, index), index)[0]
+    return new, touched

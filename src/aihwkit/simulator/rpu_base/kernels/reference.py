@@ -5,13 +5,14 @@ Samples are applied in batch order; within a sample every crosspoint receives it
 bounds after it. Exact (distributions and noise-free values); slow for long trains.
 """
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import torch
 from torch import Tensor
 
 
-def exact_pulses(engine: Any, state: Tensor, n: Tensor, params: Dict[str, Tensor]) -> Tensor:
+def exact_pulses(engine: Any, state: Tensor, n: Tensor, params: Dict[str, Tensor],
+                 bound: Optional[int] = None) -> Tensor:
     """Apply ``|n|`` pulses in direction ``sign(n)`` one at a time to ``state``.
 
     Args:
@@ -19,6 +20,7 @@ def exact_pulses(engine: Any, state: Tensor, n: Tensor, params: Dict[str, Tensor
         state: device values (any shape ``S``).
         n: signed pulse counts ``S`` (positive: up).
         params: the engine's pulse parameters for the same crosspoints.
+        bound: an upper bound of ``|n|`` known on the host (``None``: read from ``n``).
 
     Returns:
         The new device values ``S``.
@@ -26,7 +28,9 @@ def exact_pulses(engine: Any, state: Tensor, n: Tensor, params: Dict[str, Tensor
     k = n.abs()
     sign = n.sign()
     sigma = engine.c2c_std
-    for pulse_index in range(int(k.max()) if k.numel() else 0):
+    if bound is None:
+        bound = int(k.max()) if k.numel() else 0
+    for pulse_index in range(bound):
         active = k > pulse_index
         noise = engine.rng.normal(state.shape, state.dtype) if sigma > 0 else None
         state = torch.where(active, engine.pulse(state, sign, noise, params), state)

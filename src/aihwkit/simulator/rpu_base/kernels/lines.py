@@ -9,12 +9,13 @@ on the one-hot side. With stochastic pulses (spec 10 §2.4) the one-hot side fir
 is exact in distribution and needs one uniform per crosspoint instead of ``BL``.
 Deterministic pulse types go through :func:`pulse_counts` unchanged.
 
-:func:`line_counts` is the exact-in-distribution fast path; :func:`reference_line_counts`
-draws the full trains (the reference).
+:func:`binomial_line_counts` is the exact-in-distribution fast path;
+:func:`reference_line_counts` draws the full trains (the reference); the choice between
+them is made by :func:`aihwkit.simulator.rpu_base.kernels.choose_line_counts`.
 """
 
 import math
-from typing import Any
+from typing import Any, Optional
 
 import torch
 from torch import Tensor
@@ -39,13 +40,17 @@ def reference_line_counts(values: Tensor, lr: float, up: Any, granularity: float
     return chunk[:, :, 0] if columns else chunk[:, 0, :]
 
 
-def binomial_icdf(trials: Tensor, prob: Tensor, uniform: Tensor) -> Tensor:
+def binomial_icdf(trials: Tensor, prob: Tensor, uniform: Tensor,
+                  max_trials: Optional[int] = None) -> Tensor:
     """Binomial draws by inversion: the smallest ``n`` with ``CDF(n) >= uniform``.
 
     Args:
         trials: number of trials (integer valued floats) ``[m, 1]``.
         prob: success probabilities in ``[0, 1]``, ``[m, L]``.
         uniform: uniform draws ``[m, L]``.
+        max_trials: an upper bound of ``trials`` known to the caller; then the inversion
+            runs exactly that many steps without reading anything back (else it reads
+            the bound and stops early once every draw is decided).
     """
     flip = prob > 0.5  # count the failures instead: keeps (1 - q)^n away from underflow
     q = torch.where(flip, 1.0 - prob, prob)
@@ -53,9 +58,11 @@ def binomial_icdf(trials: Tensor, prob: Tensor, uniform: Tensor) -> Tensor:
     cdf = pmf.clone()
     ratio = q / (1.0 - q)
     draws = torch.zeros_like(q)
-    for k in range(int(trials.max()) if trials.numel() else 0):
+    known = max_trials is not None
+    steps = max_trials if known else (int(trials.max()) if trials.numel() else 0)
+    for k in range(steps):
         undecided = uniform > cdf
-        if k % 4 == 0 and not bool(undecided.any()):
+        if not known and k % 4 == 0 and not bool(undecided.any()):
             break
         draws += undecided
         pmf.mul_(ratio).mul_((trials - k).clamp(min=0) / (k + 1))
@@ -64,9 +71,10 @@ def binomial_icdf(trials: Tensor, prob: Tensor, uniform: Tensor) -> Tensor:
     return torch.where(flip, trials - draws, draws)
 
 
-def line_counts(values: Tensor, lr: float, up: Any, granularity: float, rng: TileRNG,
-                columns: bool) -> Tensor:
-    """Signed counts ``[m, L]`` of ``m`` single-line writes (see the module docstring).
+def binomial_line_counts(values: Tensor, lr: float, up: Any, granularity: float,
+                         rng: TileRNG, columns: bool) -> Tensor:
+    """Signed counts ``[m, L]`` of ``m`` single-line writes with stochastic pulses, drawn
+    as nested binomials (see the module docstring).
 
     Args:
         values: the line values ``[m, L]`` (errors of a column write, inputs of a row
@@ -76,8 +84,6 @@ def line_counts(values: Tensor, lr: float, up: Any, granularity: float, rng: Til
         rng: the tile's generator.
         columns: True for column writes (one-hot input).
     """
-    if up.pulse_type in (PulseType.MEAN_COUNT, PulseType.DETERMINISTIC_IMPLICIT):
-        return reference_line_counts(values, lr, up, granularity, rng, columns)
     x, d = _inputs(values, columns)
     scales = train_scales(x, d, lr, granularity, up)
     line_scale, hot_scale = (scales.a, scales.b) if columns else (scales.b, scales.a)
@@ -86,9 +92,23 @@ def line_counts(values: Tensor, lr: float, up: Any, granularity: float, rng: Til
     active = scales.active.unsqueeze(1)
     p_line = torch.where(active, p_line.clamp(0.0, 1.0), torch.zeros_like(p_line))
     p_hot = torch.where(active, p_hot.clamp(0.0, 1.0), torch.zeros_like(p_hot))
-    length = int(scales.bl.max()) if values.shape[0] else 1
+    length = scales.max_bl if scales.max_bl is not None else \
+        (int(scales.bl.max()) if values.shape[0] else 1)     # the call's one host read
     in_train = torch.arange(length, device=values.device).unsqueeze(0) < scales.bl.unsqueeze(1)
     hot_bits = (rng.uniform((values.shape[0], length), values.dtype) < p_hot) & in_train
     fired = hot_bits.sum(dim=1, keepdim=True).to(values.dtype)          # [m, 1]
-    counts = binomial_icdf(fired, p_line, rng.uniform(values.shape, values.dtype))
+    counts = binomial_icdf(fired, p_line, rng.uniform(values.shape, values.dtype), length)
     return counts * torch.sign(values) * (-math.copysign(1.0, lr))
+
+
+def line_count_bound(up: Any, lr: float, granularity: float) -> Optional[int]:
+    """Upper bound of ``|n|`` of any line write with these settings, known on the host:
+    the train length of stochastic pulses (the longest one under BL management);
+    ``None`` for the deterministic pulse types."""
+    if up.pulse_type in (PulseType.MEAN_COUNT, PulseType.DETERMINISTIC_IMPLICIT):
+        return None
+    desired = int(up.desired_bl)
+    lam = abs(float(lr))
+    if up.fixed_bl or up.update_bl_management or granularity * desired >= lam:
+        return desired
+    return max(int(math.ceil(lam / granularity)), 1)

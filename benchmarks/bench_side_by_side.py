@@ -1,0 +1,116 @@
+"""Side-by-side table: the shared workloads under this package and under IBM aihwkit 1.1.0.
+
+Runs ``../shared/bench/workloads.py`` as separate processes under two interpreters, one
+workload at a time and alternating between them (``--rounds`` times each, median kept),
+so that both see the same machine state. Prints one markdown table with the ratio
+ours / anchor and the goal from ``ANCHOR.md``, followed by the command that produced it.
+Measure on a quiet machine: with other processes running the figures mean little.
+
+    python benchmarks/bench_side_by_side.py --anchor /path/to/anchor-venv/bin/python \
+        [--ours PYTHON] [--threads N] [--rounds R] [--quick] [--busy] [--only NAME ...]
+
+The anchor environment is made by ``../shared/bench/setup_anchor.sh DIR``.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench"))
+WORKLOADS = os.path.join(BENCH, "workloads.py")
+
+
+def workload_names() -> List[str]:
+    """Names of the workloads, in the file's order (read without importing aihwkit)."""
+    with open(WORKLOADS, encoding="utf-8") as handle:
+        text = handle.read()
+    block = text[text.index("WORKLOADS = {"):]
+    return re.findall(r'^\s*"(\w+)":\s*\(lambda', block, flags=re.M)
+
+
+def goals() -> Dict[str, str]:
+    """Goal column of ``ANCHOR.md`` per workload (the text as written)."""
+    found = {}
+    with open(os.path.join(BENCH, "ANCHOR.md"), encoding="utf-8") as handle:
+        for line in handle:
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if len(cells) >= 3 and re.match(r"^\w+", cells[0]) and "<=" in cells[2]:
+                found[cells[0].split()[0]] = cells[2]
+    return found
+
+
+def run_once(python: str, name: str, threads: int, quick: bool) -> Optional[float]:
+    """ms per step of one workload in a fresh process (``None`` on error)."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env.pop("PYTHONPATH", None)
+    cmd = [python, WORKLOADS, "--only", name] + (["--quick"] if quick else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=BENCH,
+                         env=env).stdout
+    for line in out.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if row.get("name") == name and "ms_per_step" in row:
+            return float(row["ms_per_step"])
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--anchor", required=True, help="python of the aihwkit 1.1.0 venv")
+    parser.add_argument("--ours", default=sys.executable, help="python with this package")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--busy", action="store_true",
+                        help="keep one core busy with a spinning process during the runs "
+                             "(the shared-machine case)")
+    args = parser.parse_args()
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy \
+        else None
+    try:
+        return _table(args)
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
+
+
+def _table(args: argparse.Namespace) -> int:
+    """Run the workloads and print the table."""
+    names = [name for name in workload_names()
+             if not args.only or any(part in name for part in args.only)]
+    targets = goals()
+    print("| workload | ours ms/step | aihwkit 1.1.0 ms/step | ratio | goal |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for name in names:
+        ours: List[float] = []
+        anchor: List[float] = []
+        for _ in range(args.rounds):
+            for python, values in ((args.ours, ours), (args.anchor, anchor)):
+                value = run_once(python, name, args.threads, args.quick)
+                if value is not None:
+                    values.append(value)
+        mine = statistics.median(ours) if ours else None
+        theirs = statistics.median(anchor) if anchor else None
+        ratio = f"{mine / theirs:.2f}" if mine and theirs else "n/a"
+        print(f"| {name} | {mine if mine is not None else 'error'} | "
+              f"{theirs if theirs is not None else 'error'} | {ratio} | "
+              f"{targets.get(name, '')} |", flush=True)
+    print()
+    print("Command: " + " ".join([os.path.relpath(sys.executable)] + sys.argv)
+          + f"  (medians of {args.rounds} alternating runs, {args.threads} threads"
+          + (", one core kept busy)" if args.busy else ")"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

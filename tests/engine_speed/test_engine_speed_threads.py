@@ -1,0 +1,55 @@
+"""Small engine calls run on one intra-op thread; large ones keep the threads set."""
+
+import torch
+
+from aihwkit.simulator.configs.devices import ConstantStepDevice
+from aihwkit.simulator.parameters import IOParameters, UpdateParameters
+from aihwkit.simulator.rpu_base import kernels
+from aihwkit.simulator.rpu_base.kernels import threads
+from aihwkit.simulator.rpu_base.periphery import IOManager
+from aihwkit.simulator.rpu_base.rng import TileRNG
+from aihwkit.simulator.rpu_base.tile import build_device
+
+CPU = torch.device("cpu")
+
+
+def seen_threads(monkeypatch, batch, rows, cols):
+    seen = []
+    original = kernels.apply_pulses
+
+    def recording(engine, counts):
+        seen.append(torch.get_num_threads())
+        original(engine, counts)
+
+    monkeypatch.setattr(kernels, "apply_pulses", recording)
+    engine = build_device(ConstantStepDevice(), rows, cols, device=CPU, dtype=torch.float32,
+                          rng=TileRNG(CPU, seed=0))
+    engine.update(torch.rand(batch, cols), torch.rand(batch, rows), 0.01, UpdateParameters())
+    return seen
+
+
+def test_small_update_runs_on_one_thread(monkeypatch):
+    torch.set_num_threads(2)
+    assert seen_threads(monkeypatch, 4, 16, 16) == [1]
+    assert torch.get_num_threads() == 2                  # restored
+
+
+def test_large_update_keeps_the_threads(monkeypatch):
+    torch.set_num_threads(2)
+    rows = cols = 256                                    # 4 * 256 * 256 = 2^18
+    assert 4 * rows * cols >= threads.SMALL_WORK
+    assert seen_threads(monkeypatch, 4, rows, cols) == [2]
+
+
+def test_products_and_nesting_restore_the_threads():
+    torch.set_num_threads(2)
+    manager = IOManager(IOParameters(), 8, 8, is_backward=False, device=CPU,
+                        dtype=torch.float32, rng=TileRNG(CPU, seed=0))
+    manager.mvm(torch.rand(8, 8), torch.rand(2, 8))
+    assert torch.get_num_threads() == 2
+    with threads.SmallWork(10):
+        assert torch.get_num_threads() == 1
+        with threads.SmallWork(10):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
