@@ -4,6 +4,7 @@ argument, leave the object bit-identical and the object still trains."""
 
 import copy
 import math
+import typing
 from dataclasses import fields, is_dataclass
 
 import pytest
@@ -48,13 +49,15 @@ def _count(name):
 def _scalar_fields(obj, path=""):
     """``(path, kind)`` of every bool/int/float field in the config tree."""
     out = []
+    hints = typing.get_type_hints(type(obj))
     for fld in fields(obj):
         value = getattr(obj, fld.name)
         sub = f"{path}.{fld.name}" if path else fld.name
         if isinstance(value, bool):
             out.append((sub, bool))
         elif isinstance(value, int):
-            out.append((sub, int))
+            # ``res: float = 0`` is a real-valued field with an integer default
+            out.append((sub, float if hints.get(fld.name) is float else int))
         elif isinstance(value, float) and math.isfinite(value):
             out.append((sub, float))
         elif is_dataclass(value) and not isinstance(value, type):

@@ -295,7 +295,8 @@ class PulsedDeviceEngine(DeviceEngine):
         moved it by more than ``2 * dw_min_dtod`` (relative), as the reference does."""
         mean = float(((self.dwmin_up.abs() + self.dwmin_down.abs()) / 2).mean())
         dw_min = float(self.s.dw_min)
-        if abs(mean - dw_min) > 2 * self.s.dw_min_dtod * dw_min:
+        # a relative 1e-6 absorbs float rounding of the mean when dw_min_dtod = 0
+        if abs(mean - dw_min) > (2 * self.s.dw_min_dtod + 1e-6) * dw_min:
             warnings.warn(f"mean step size {mean:g} of the hidden parameters differs from "
                           f"dw_min = {dw_min:g}; using it as the weight granularity")
             self.dw_min_estimate = mean
