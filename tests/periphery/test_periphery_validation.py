@@ -74,9 +74,20 @@ def test_engine_constants_are_not_settable():
         manager(io, 2, 2)
 
 
-def test_time_resolved_ir_drop_parameters_are_rejected():
-    with pytest.raises(ConfigError, match="ir_drop_"):
+def test_time_resolved_ir_drop_parameters_at_defaults_warn():
+    # aihwkit programs put IOParametersIRDropT on InferenceRPUConfig: the static IR drop is
+    # simulated, the time-resolved fields (at their defaults) are reported as unused
+    with pytest.warns(UserWarning, match="time-resolved"):
         manager(IOParametersIRDropT(), 2, 2)
+
+
+@pytest.mark.parametrize("field,value", [("ir_drop_segments", 4), ("ir_drop_rs", 0.3),
+                                         ("adc_quantization", False)])
+def test_time_resolved_ir_drop_parameters_set_are_rejected(field, value):
+    io = IOParametersIRDropT()
+    setattr(io, field, value)
+    with pytest.raises(ConfigError, match=field):
+        manager(io, 2, 2)
 
 
 def test_perfect_ignores_every_other_field():

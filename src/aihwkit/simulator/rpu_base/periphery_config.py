@@ -7,6 +7,7 @@ off for the backward pass, ``nm_thres`` forced to 0 without noise management).
 """
 
 import math
+import warnings
 from dataclasses import fields
 from typing import Any
 
@@ -32,6 +33,30 @@ _NON_NEGATIVE = ("inp_noise", "out_noise", "out_noise_std", "out_asymmetry", "w_
 _FINITE = ("inp_res", "out_res", "inp_asymmetry", "out_scale", "v_offset_w_min")
 _BOUNDS = ("inp_bound", "out_bound")
 _BASE_FIELDS = frozenset(f.name for f in fields(IOParameters))
+
+
+def _check_time_resolved_fields(owner: str, io: Any) -> None:
+    """Fields beyond :class:`IOParameters` (those of ``IOParametersIRDropT``) describe the
+    time-resolved IR drop, which only ``TorchInferenceRPUConfigIRDropT`` simulates.
+
+    At their defaults they are accepted (the static IR drop of ``ir_drop`` and
+    ``ir_drop_g_ratio`` is simulated here) with a warning that the time-resolved part is
+    not; set to anything else they raise, as this periphery cannot honour them.
+    """
+    extra = [fld for fld in fields(io) if fld.name not in _BASE_FIELDS]
+    if not extra:
+        return
+    reference = type(io)()
+    changed = [fld.name for fld in extra
+               if getattr(io, fld.name) != getattr(reference, fld.name)]
+    if changed:
+        raise ConfigError(
+            f"{owner}.{changed[0]} is not simulated by the analog tile periphery (it belongs "
+            f"to {type(io).__name__}, used by the time-resolved IR-drop tile of "
+            "TorchInferenceRPUConfigIRDropT): leave it at its default or use that config")
+    warnings.warn(f"{owner} is a {type(io).__name__}: this tile simulates the static IR "
+                  "drop (ir_drop, ir_drop_g_ratio) only; the time-resolved fields are left "
+                  "at their defaults and have no effect here", UserWarning, stacklevel=4)
 
 
 def _number(value: Any) -> float:
@@ -104,12 +129,7 @@ class ResolvedIO:
     # ------------------------------------------------------------------ checks
     def _validate(self, io: Any) -> None:
         owner = self.owner
-        for name in fields(io):
-            if name.name not in _BASE_FIELDS:
-                raise ConfigError(
-                    f"{owner}.{name.name} is not simulated by the analog tile periphery "
-                    f"(it belongs to {type(io).__name__}, only used by the time-resolved "
-                    "IR-drop inference tile): use IOParameters")
+        _check_time_resolved_fields(owner, io)
         check_choice(owner, "mv_type", io.mv_type, AnalogMVType, ANALOG_MV_TYPES)
         check_choice(owner, "noise_management", io.noise_management, NoiseManagementType)
         check_choice(owner, "bound_management", io.bound_management, BoundManagementType,
