@@ -22,4 +22,4 @@ lenet = nn.Sequential(
 rpu_config = InferenceRPUConfig(mapping=MappingParameter(max_input_size=256,
                                                           max_output_size=256))
 analog_lenet = convert_to_analog(lenet, rpu_config)
-analog_summary(analog_lenet, (1, 1, 28, 28))
+print(analog_summary(analog_lenet, (1, 1, 28, 28)))

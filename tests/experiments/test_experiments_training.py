@@ -116,8 +116,9 @@ def test_inferencing_over_drift_times(data, tmp_path, capsys):
     assert result["accuracy"].shape == (3, 3)
     assert result["error"] == pytest.approx(1 - result["accuracy"])
     assert [r["repeat"] for r in repeats] == [0, 1, 2]
-    # the loaded weights were trained: far above chance (0.1) right after programming
-    assert result["accuracy_mean"][0] > 0.4
+    # the loaded weights were trained: above chance (0.1) right after programming (over
+    # seeds 0-5 this short training gives 0.23-0.60)
+    assert result["accuracy_mean"][0] > 0.2
     assert len(capsys.readouterr().out.strip().splitlines()) == 3
     with pytest.raises(ArgumentError, match="local file"):
         BasicInferencing(data, fresh, weight_template_id="https://example.org/w.pt").run()

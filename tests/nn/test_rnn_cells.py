@@ -234,5 +234,7 @@ def test_bad_input_and_arguments(cell_class):
 
 def test_repr():
     text = repr(AnalogLSTMCell(F, H, False, FloatingPointRPUConfig()))
-    assert text.startswith("AnalogLSTMCell(\n  4, 5, bias=False")
+    # like aihwkit, the cell prints only its sub-layers
+    assert text.startswith("AnalogLSTMCell(\n  (weight_ih): AnalogLinear(\n    in_features=4, "
+                           "out_features=20, bias=False, FloatingPointRPUConfig")
     assert "FloatingPointRPUConfig" in text

@@ -125,6 +125,16 @@ class AnalogInfo:
         return sum(layer.digital_params for layer in self.layers)
 
     @property
+    def total_tile_number(self) -> int:
+        """Number of tiles of the model."""
+        return len(self.tiles)
+
+    @property
+    def total_nb_analog(self) -> int:
+        """Number of analog layers of the model."""
+        return sum(1 for layer in self.layers if layer.is_analog)
+
+    @property
     def mean_utilization(self) -> Optional[float]:
         """Mean tile utilization (``None`` without tiles)."""
         tiles = self.tiles
@@ -253,7 +263,8 @@ def _example_input(model: Module, input_size: Sequence[int]) -> torch.Tensor:
 
 def analog_summary(model: Module, input_size: Optional[Sequence[int]] = None,
                    rpu_config: Optional[Any] = None) -> AnalogInfo:
-    """Print and return the analog summary of ``model``.
+    """The analog summary of ``model`` (returned, not printed: ``print()`` the result to
+    see the tables).
 
     Args:
         model: a torch model (analog or digital).
@@ -264,7 +275,7 @@ def analog_summary(model: Module, input_size: Optional[Sequence[int]] = None,
             ``convert_to_analog(model, rpu_config)`` (``model`` is not changed).
 
     Returns:
-        An :class:`AnalogInfo`; ``str()`` of it is the printed table.
+        An :class:`AnalogInfo`; ``str()`` of it renders the tables.
 
     Raises:
         ArgumentError: ``model`` is not a module or ``input_size`` is not a shape.
@@ -286,9 +297,7 @@ def analog_summary(model: Module, input_size: Optional[Sequence[int]] = None,
     if input_size is not None:
         _record_shapes(model, layers, infos, input_size)
     name = type(model).__name__
-    result = AnalogInfo(model_name=name, input_size=input_size, layers=infos)
-    print(result)
-    return result
+    return AnalogInfo(model_name=name, input_size=input_size, layers=infos)
 
 
 def _record_shapes(model: Module, layers: List[Tuple[str, Module]], infos: List[LayerInfo],

@@ -1,7 +1,8 @@
 """``AnalogLayerBase``: what every analog layer and container offers."""
 
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Generator, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Generator, Iterator, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -10,6 +11,25 @@ from torch.nn import Module, Parameter
 from aihwkit.exceptions import ConfigError, ModuleError
 from aihwkit.simulator.parameters.validation import validate_config_fields
 from aihwkit.simulator.tiles.base import TileModuleBase
+
+
+@contextmanager
+def global_rng_kept() -> Iterator[None]:
+    """Leave torch's global (CPU) random state as it was before the block.
+
+    Layers build their tiles inside this block: each tile seeds its own generator from
+    torch's global RNG, and rewinding afterwards makes a layer advance the global RNG
+    exactly as the torch layer it replaces does (its weight init only), so
+    ``torch.manual_seed(s)`` gives an ``AnalogLinear`` the initial weights of
+    ``torch.nn.Linear`` and the same random stream afterwards. Tiles of one layer still
+    get distinct seeds (drawn one after the other); tiles of different layers differ
+    because the weight init advances the global RNG between layers.
+    """
+    state = torch.get_rng_state()
+    try:
+        yield
+    finally:
+        torch.set_rng_state(state)
 
 
 def validate_layer_config(layer_name: str, rpu_config: Any) -> None:
@@ -103,6 +123,23 @@ class AnalogLayerBase:
         for tile in self.analog_tiles():
             tile.remap_weights(weight_scaling_omega)
 
+    def replace_rpu_config(self, rpu_config: Any) -> None:
+        """Give every tile (a copy of) ``rpu_config``: each tile's engine is rebuilt from
+        the new config with its current weights, hidden parameters and learning rate.
+        All tiles are checked before any changes.
+
+        Raises:
+            TileModuleError: the config class is not related to a tile's current one, or
+                the mapping parameters differ beyond the ``weight_scaling_*`` fields.
+            TileError: the new device model has other hidden parameters.
+            ConfigError: ``rpu_config`` is invalid.
+        """
+        tiles = list(self.named_analog_tiles())
+        prepared = [(tile, tile.prepare_named_replacement(rpu_config, name))
+                    for name, tile in tiles]
+        for tile, ready in prepared:
+            tile.commit_replacement(ready)
+
     # ------------------------------------------------------------------ inference
     def _require_eval(self, what: str) -> None:
         if self.training:  # type: ignore[attr-defined]
@@ -144,10 +181,13 @@ class AnalogLayerBase:
         Raises:
             TileError, TileModuleError, ConfigError: an analog state does not fit.
             ModuleError: a digital tensor has the wrong shape.
+            TypeError: ``state_dict`` is not a mapping.
             RuntimeError: torch's key checks failed (model unchanged).
         """
         if not isinstance(state_dict, Mapping):
-            raise ModuleError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+            # a TypeError, as torch raises for this
+            raise TypeError(f"Expected state_dict to be dict-like, got "
+                            f"{type(state_dict).__name__}")
         tiles = list(self.named_analog_tiles())
         for _, tile in tiles:
             tile.set_load_rpu_config_state(load_rpu_config, strict_rpu_config_check)

@@ -1,6 +1,7 @@
 """Analog containers."""
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Dict, Optional, Tuple
 
 from torch import Tensor
@@ -25,8 +26,13 @@ class AnalogContainerBase(AnalogLayerBase):
         """Set weights of every tile from ``tile name -> (weight, bias)``.
 
         Raises:
+            ArgumentError: ``weights_dic`` is not a mapping.
             ModuleError: a tile name is missing from ``weights_dic`` (no tile changed).
         """
+        if not isinstance(weights_dic, Mapping):
+            raise ArgumentError(f"{type(self).__name__}.set_weights: weights_dic must be a "
+                                "mapping of tile name -> (weight, bias) as returned by "
+                                f"get_weights(), got {type(weights_dic).__name__}")
         tiles = list(self.named_analog_tiles())
         for name, _ in tiles:
             if name not in weights_dic:

@@ -24,7 +24,7 @@ from torch.nn import Conv1d, Conv2d, Conv3d, Module, ModuleList, init
 from torch.nn.modules.conv import _ConvNd
 
 from aihwkit.exceptions import ArgumentError, NotSimulatedError
-from aihwkit.nn.modules.base import AnalogLayerBase, validate_layer_config
+from aihwkit.nn.modules.base import AnalogLayerBase, global_rng_kept, validate_layer_config
 
 IntOrTuple = Union[int, Tuple[int, ...]]
 
@@ -389,13 +389,14 @@ class _AnalogConvNd(_AnalogConvBase):
             raise NotSimulatedError(f"{type(self).__name__}: rpu_config "
                                     f"{type(rpu_config).__name__} names a tile class that "
                                     "this version does not provide")
-        if groups == 1:
-            self.analog_module = tile_module_class(self.out_features, self.in_features,
-                                                   rpu_config, bias)
-        else:
-            self.analog_groups = ModuleList(
-                tile_module_class(self.out_features, self.in_features, rpu_config, bias)
-                for _ in range(groups))
+        with global_rng_kept():
+            if groups == 1:
+                self.analog_module = tile_module_class(self.out_features, self.in_features,
+                                                       rpu_config, bias)
+            else:
+                self.analog_groups = ModuleList(
+                    tile_module_class(self.out_features, self.in_features, rpu_config, bias)
+                    for _ in range(groups))
         self._tiles_built = True
         self.reset_parameters()
 

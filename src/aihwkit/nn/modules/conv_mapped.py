@@ -20,9 +20,11 @@ from torch import Tensor
 from torch.nn import ModuleList, Parameter
 
 from aihwkit.exceptions import AnalogBiasConfigError, ModuleError
-from aihwkit.nn.modules.base import validate_layer_config
+from aihwkit.nn.modules.base import global_rng_kept, validate_layer_config
 from aihwkit.nn.modules.conv import (
     IntOrTuple, _AnalogConvBase, _default_rpu_config, check_use_indexed)
+from aihwkit.simulator.tiles.base import check_size
+from aihwkit.simulator.tiles.checks import check_integer
 from aihwkit.simulator.tiles.array import (
     check_mapping, get_split_sizes, grid_blocks, grid_forward, grid_weights)
 
@@ -41,7 +43,9 @@ class _AnalogConvNdMapped(_AnalogConvBase):
     channels (the same for every group); both are balanced splits (``n = ceil(size /
     max)`` parts differing by at most one, larger parts first; ``max <= 0``: no split) of
     ``in / groups`` channels with ``max = max_input_size // prod(kernel_size)`` and of
-    ``out / groups`` outputs with ``max = max_output_size``. ``weight`` is ``None``;
+    ``out / groups`` outputs with ``max = max_output_size``. ``in_features`` (``in / groups
+    * prod(kernel_size)``) and ``out_features`` (``out / groups``) give the size of one
+    group's weight matrix. ``weight`` is ``None``;
     ``bias`` is a digital ``Parameter [out]`` of the layer (or ``None``). ``use_indexed``
     (``None`` or a bool) is kept as an attribute: the patches are always unfolded, which
     gives the same results as an indexed gather.
@@ -77,12 +81,16 @@ class _AnalogConvNdMapped(_AnalogConvBase):
         if 0 < max_in < self.kernel_elements:
             raise ModuleError(f"{owner}: a kernel of {self.kernel_elements} elements does not "
                               f"fit mapping.max_input_size = {max_in}")
+        # size of the weight matrix of one group (the whole layer for groups == 1)
+        self.in_features = in_channels // groups * self.kernel_elements
+        self.out_features = out_channels // groups
         self.in_sizes = get_split_sizes(in_channels // groups,
                                         max_in // self.kernel_elements if max_in > 0 else 0)
         self.out_sizes = get_split_sizes(out_channels // groups, mapping.max_output_size)
         if tile_module_class is None:
             tile_module_class = rpu_config.tile_class
-        grids = [self._build_grid(tile_module_class, rpu_config) for _ in range(groups)]
+        with global_rng_kept():
+            grids = [self._build_grid(tile_module_class, rpu_config) for _ in range(groups)]
         if groups == 1:
             self.array = grids[0]
         else:
@@ -102,6 +110,30 @@ class _AnalogConvNdMapped(_AnalogConvBase):
                                          rpu_config, bias=False)
                        for out_size in self.out_sizes)
             for channels in self.in_sizes)
+
+    def get_split_sizes(self, size: int, split_max_size: int,
+                        group_size: int = 1) -> List[int]:
+        """Split ``size`` inputs made of whole groups of ``group_size`` (e.g. the kernel
+        elements of one channel) into tiles of at most ``split_max_size`` inputs.
+
+        Returns:
+            The number of groups per tile: a balanced split of ``size // group_size``
+            groups into pieces of at most ``split_max_size // group_size`` (one piece when
+            ``split_max_size <= 0``), e.g. ``(45, 20, 9) -> [2, 2, 1]``.
+
+        Raises:
+            ModuleError: ``group_size > split_max_size > 0``.
+            ArgumentError: sizes that are not positive integers.
+        """
+        del self
+        size = check_size("size", size)
+        group_size = check_size("group_size", group_size)
+        split_max_size = check_integer("split_max_size", split_max_size)
+        if 0 < split_max_size < group_size:
+            raise ModuleError(f"a group of {group_size} inputs does not fit a tile of "
+                              f"{split_max_size} inputs")
+        return get_split_sizes(size // group_size,
+                               split_max_size // group_size if split_max_size > 0 else 0)
 
     @property
     def _widths(self) -> List[int]:

@@ -8,7 +8,8 @@ from torch import Tensor
 from torch.nn import Linear
 
 from aihwkit.exceptions import ArgumentError, NotSimulatedError
-from aihwkit.nn.modules.base import AnalogLayerBase, validate_layer_config
+from aihwkit.nn.modules.base import (AnalogLayerBase, global_rng_kept,
+                                     validate_layer_config)
 
 
 def _default_rpu_config() -> Any:
@@ -56,7 +57,9 @@ class AnalogLinear(AnalogLayerBase, Linear):
         del self._parameters["bias"]
         self.weight = None  # type: ignore[assignment]
         self.bias = bias  # type: ignore[assignment]
-        self.analog_module = tile_module_class(out_features, in_features, rpu_config, bias)
+        with global_rng_kept():
+            self.analog_module = tile_module_class(out_features, in_features, rpu_config,
+                                                   bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

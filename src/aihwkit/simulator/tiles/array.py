@@ -364,15 +364,25 @@ class TileModuleArray(Module):
         for tile in self.analog_tiles():
             tile.set_load_rpu_config_state(load_rpu_config, strict_rpu_config_check)
 
+    def get_split_sizes(self, size: int, split_max_size: int) -> List[int]:
+        """Balanced split of ``size`` into pieces of at most ``split_max_size`` (``<= 0``:
+        one piece), as used for ``in_sizes`` and ``out_sizes``; see
+        :func:`get_split_sizes`."""
+        del self
+        return get_split_sizes(size, split_max_size)
+
     # ------------------------------------------------------------------ info
     def get_brief_info(self) -> str:
         """One-line description, e.g. ``TileModuleArray(600, 1030, in_sizes=[344, 343,
         343], out_sizes=[300, 300])``."""
-        return f"{type(self).__name__}({self.extra_repr()})"
+        return (f"{type(self).__name__}({self.out_size}, {self.in_size}, "
+                f"in_sizes={self.in_sizes}, out_sizes={self.out_sizes}, "
+                f"bias={self.bias is not None})")
 
     def extra_repr(self) -> str:
-        return (f"{self.out_size}, {self.in_size}, in_sizes={self.in_sizes}, "
-                f"out_sizes={self.out_sizes}, bias={self.bias is not None}")
+        # ``print(model)`` shows only the tile grid below the array, as aihwkit does; the
+        # split sizes are in ``get_brief_info()``.
+        return ""
 
 
 class QuantizedTileModuleArray(TileModuleArray):

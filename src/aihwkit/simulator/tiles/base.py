@@ -18,6 +18,7 @@ from aihwkit.exceptions import AihwkitException, ArgumentError, ConfigError, Cud
 from aihwkit.simulator.tiles.checks import check_integer, check_real
 from aihwkit.simulator.tiles.context import AnalogContext
 from aihwkit.simulator.tiles.state import AnalogTileStateNames, TileStateMixin
+from aihwkit.simulator.parameters.base import RPUConfigBase
 from aihwkit.simulator.parameters.helpers import check_known_attributes
 from aihwkit.simulator.parameters.mapping import MappingParameter
 from aihwkit.simulator.parameters.validation import validate_config_fields
@@ -198,6 +199,15 @@ class TileModuleBase(TileStateMixin, Module):
             where = name or type(self).__name__
             raise type(exc)(f"Cannot load the analog state of '{where}': {exc}") from exc
 
+    def prepare_named_replacement(self, rpu_config: Any, name: str) -> Any:
+        """:meth:`prepare_replacement` whose errors name the tile (``name``: its module
+        path in the model)."""
+        try:
+            return self.prepare_replacement(rpu_config)
+        except AihwkitException as exc:
+            where = name or type(self).__name__
+            raise type(exc)(f"Cannot replace the RPU config of '{where}': {exc}") from exc
+
     # ------------------------------------------------------------------ device moves
     def _apply(self, fn: Any, recurse: bool = True) -> "TileModuleBase":
         try:
@@ -235,6 +245,21 @@ class TileModuleBase(TileStateMixin, Module):
                 runtime.data_type = member
                 return
         raise ArgumentError(f"dtype {dtype} is not supported: use float16, float32 or float64")
+
+    def to(self, *args: Any, **kwargs: Any) -> "TileModuleBase":  # type: ignore[override]
+        """``torch.nn.Module.to``, which also accepts an RPU configuration (first
+        positional argument or ``rpu_config=``) to :meth:`replace_with`; a device or dtype
+        may follow. Returns the tile itself."""
+        config = kwargs.pop("rpu_config", None)
+        if args and isinstance(args[0], RPUConfigBase):
+            if config is not None:
+                raise ArgumentError("to(): the RPU config was given twice")
+            config, args = args[0], args[1:]
+        if config is not None:
+            self.replace_with(config)
+            if not args and not kwargs:
+                return self
+        return super().to(*args, **kwargs)
 
     def cuda(self, device: Any = None) -> "TileModuleBase":
         """Move the tile to a CUDA device (the object itself is returned)."""

@@ -25,7 +25,7 @@ parameters, then weights and learning rate.
 from collections import OrderedDict
 from copy import deepcopy
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -80,6 +80,21 @@ class PreparedState:
 
 def _engine_is_plain(engine: Any) -> bool:
     return hasattr(engine, "apply_to_tensors") and not isinstance(engine, torch.nn.Module)
+
+
+def _keep_parameter_objects(old: torch.nn.Module, new: torch.nn.Module) -> None:
+    """Register the ``Parameter`` objects of the ``old`` engine module in the ``new`` one
+    (holding the new values), so optimizers built before a state was loaded keep
+    training the tile."""
+    old_params = dict(old.named_parameters())
+    for prefix, module in new.named_modules():
+        for name, param in list(module._parameters.items()):  # pylint: disable=protected-access
+            kept = old_params.get(f"{prefix}.{name}" if prefix else name)
+            if param is None or kept is None or kept is param or kept.shape != param.shape:
+                continue
+            kept.data = param.data
+            kept.requires_grad_(param.requires_grad)
+            module._parameters[name] = kept  # pylint: disable=protected-access
 
 
 class TileStateMixin:
@@ -155,6 +170,10 @@ class TileStateMixin:
                 raise TileError(f"analog_tile_state has no '{key}' entry")
         stored_config = normalize_config(state[names.RPU_CONFIG])
         stored_class = state.get(names.CLASS, self._class_name())
+        if not self.load_rpu_config:
+            # the config check comes first: it names the real problem of loading a
+            # checkpoint of another config family into this model
+            self._check_replaceable(stored_config)
         if not self._compatible_class(stored_config, stored_class):
             raise TileError("Error creating tile. Possible mismatch between "
                             f"{stored_class} and {type(self).__name__}")
@@ -163,7 +182,6 @@ class TileStateMixin:
             if hasattr(self.rpu_config, "tile_class"):
                 config.tile_class = self.rpu_config.tile_class
         else:
-            self._check_replaceable(stored_config)
             config = deepcopy(self.rpu_config)
         weights = state[names.WEIGHTS]
         expected = (self.d_size, self.x_size)
@@ -253,6 +271,9 @@ class TileStateMixin:
         """Swap a prepared state into the tile (cannot fail on checked data)."""
         self.rpu_config = prepared.rpu_config
         self._rng = prepared.rng
+        if isinstance(self.tile, torch.nn.Module) and isinstance(prepared.engine,
+                                                                 torch.nn.Module):
+            _keep_parameter_objects(self.tile, prepared.engine)
         self.tile = prepared.engine
         self._relink_rng(self.tile)
         self.tile.to(self.device)
@@ -285,18 +306,85 @@ class TileStateMixin:
         compatible = getattr(self.rpu_config, "compatible_with", None)
         return bool(compatible and compatible(stored_class))
 
-    def _check_replaceable(self, stored_config: Any) -> None:
+    def _replace_problem(self, new_config: Any) -> Optional[str]:
+        """Why ``new_config`` cannot take the place of the tile's config (``None``: it
+        can). The classes must be related (one an instance of the other's class) while
+        ``strict_rpu_config_check`` is set, and the mapping parameters must be equal
+        apart from the ``weight_scaling_*`` fields (they fix the tile structure)."""
         if self.strict_rpu_config_check and not (
-                isinstance(stored_config, type(self.rpu_config))
-                or isinstance(self.rpu_config, type(stored_config))):
-            raise TileModuleError(
-                f"RPU config mismatch: Cannot replace {type(stored_config).__name__} "
-                f"with {type(self.rpu_config).__name__}")
-        stored_mapping = getattr(stored_config, "mapping", None)
+                isinstance(new_config, type(self.rpu_config))
+                or isinstance(self.rpu_config, type(new_config))):
+            return (f"RPU config mismatch: Cannot replace {type(new_config).__name__} "
+                    f"with {type(self.rpu_config).__name__}")
+        new_mapping = getattr(new_config, "mapping", None)
         own_mapping = getattr(self.rpu_config, "mapping", None)
-        if stored_mapping is not None and own_mapping is not None \
-                and not own_mapping.compatible_with(stored_mapping):
-            raise TileModuleError("RPU config mismatch: mapping parameters differ")
+        if new_mapping is not None and own_mapping is not None \
+                and not own_mapping.compatible_with(new_mapping):
+            return ("RPU config mismatch: the mapping parameters differ (only the "
+                    "weight_scaling_* fields may change, the others fix the tile structure)")
+        return None
+
+    def _check_replaceable(self, stored_config: Any) -> None:
+        problem = self._replace_problem(stored_config)
+        if problem is not None:
+            raise TileModuleError(problem)
+
+    def compatible_with(self, rpu_config: Any) -> Tuple[bool, Optional[str]]:
+        """Whether :meth:`replace_with` accepts ``rpu_config``.
+
+        Returns:
+            ``(True, None)``, or ``(False, reason)``.
+        """
+        problem = self._replace_problem(rpu_config) or self._structure_problem(rpu_config)
+        return problem is None, problem
+
+    def _structure_problem(self, new_config: Any) -> Optional[str]:
+        """Why the tile's registered tensors would not fit ``new_config`` (``None``: they
+        do); tiles with config-dependent tensors beyond the mapping extend this."""
+        del new_config
+        return None
+
+    def prepare_replacement(self, rpu_config: Any) -> PreparedState:
+        """Check ``rpu_config`` and build the engine it describes, holding the tile's
+        current weights, hidden parameters and learning rate, without changing the tile.
+
+        Raises:
+            TileModuleError: ``compatible_with(rpu_config)`` is false.
+            TileError: the new device model has other hidden parameters.
+            ConfigError: ``rpu_config`` is invalid for this tile.
+        """
+        # pylint: disable=import-outside-toplevel
+        from aihwkit.simulator.parameters.helpers import check_known_attributes
+        ok, problem = self.compatible_with(rpu_config)
+        if not ok:
+            raise TileModuleError(problem)
+        check_known_attributes(rpu_config)
+        config = deepcopy(rpu_config)
+        if hasattr(self.rpu_config, "tile_class") and hasattr(config, "tile_class"):
+            config.tile_class = self.rpu_config.tile_class  # the tile keeps its class
+        state = self.get_analog_state()
+        engine, rng = self._build_engine_for(config)
+        self._map_onto_engine(engine, state)
+        return PreparedState(config, engine, rng,
+                             float(self.get_learning_rate()),  # type: ignore[attr-defined]
+                             None)
+
+    def replace_with(self, rpu_config: Any) -> None:
+        """Use (a copy of) ``rpu_config`` from now on: the engine is rebuilt from the new
+        config with the tile's current weights, hidden parameters and learning rate; the
+        tile class and the registered tensors (bias, scales, input range) stay.
+
+        Raises:
+            TileModuleError: ``compatible_with(rpu_config)`` is false.
+            TileError: the new device model has other hidden parameters.
+            ConfigError: ``rpu_config`` is invalid for this tile.
+        """
+        self.commit_replacement(self.prepare_replacement(rpu_config))
+
+    def commit_replacement(self, prepared: PreparedState) -> None:
+        """Swap in a state built by :meth:`prepare_replacement`."""
+        self.commit_analog_state(prepared)
+        self.__dict__.pop("_loaded_weights", None)
 
     def set_load_rpu_config_state(self, load_rpu_config: Optional[bool] = None,
                                   strict_rpu_config_check: Optional[bool] = None) -> None:

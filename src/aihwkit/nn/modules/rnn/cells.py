@@ -142,9 +142,6 @@ class _AnalogCellBase(AnalogContainerBase, Module):
     def _check_state(self, state: Any, batch_size: int) -> None:
         self._check_hidden("state", state, batch_size)
 
-    def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}, bias={self.bias}"
-
 
 class AnalogVanillaRNNCell(_AnalogCellBase):
     """Elman cell ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``.
