@@ -47,7 +47,7 @@ test_x, test_y = (t.to(DEVICE) for t in test.tensors)
 
 model = lenet5().to(DEVICE)
 print(model)
-optimizer = AnalogSGD(model.parameters(), lr=0.1)
+optimizer = AnalogSGD(model.parameters(), lr=0.3)
 optimizer.regroup_param_groups(model)
 
 for epoch in range(4):
