@@ -9,6 +9,8 @@ from torch.optim import SGD, Adam, Optimizer
 
 from aihwkit.exceptions import ArgumentError, TileError
 from aihwkit.optim.distributed import synchronize_traces
+from aihwkit.simulator.rpu_base.kernels.threads import SmallWork
+from aihwkit.simulator.tiles.finite_checks import abs_peak
 from aihwkit.simulator.tiles.context import AnalogContext
 
 
@@ -58,9 +60,23 @@ class AnalogOptimizerMixin:
 
     def _check_step_inputs(self) -> None:
         """Raise before any change if a learning rate, a digital gradient or a stored
-        analog trace is not finite."""
+        analog trace is not finite.
+
+        All tensors are tested together with one host read per device; only when one of
+        them is not finite are they tested one by one, to name the first bad one.
+        """
+        tensors = []
         for index, group in enumerate(self.param_groups):  # type: ignore[attr-defined]
             _check_lr(group["lr"], f"param_groups[{index}]['lr']")
+            for param in group["params"]:
+                if isinstance(param, AnalogContext):
+                    tensors.extend(param.analog_input)
+                    tensors.extend(param.analog_grad_output)
+                elif param.grad is not None:
+                    tensors.append(param.grad)
+        if _all_finite(tensors):
+            return
+        for group in self.param_groups:  # type: ignore[attr-defined]
             for param in group["params"]:
                 if isinstance(param, AnalogContext):
                     _check_traces(param)
@@ -91,7 +107,11 @@ class AnalogOptimizerMixin:
                 if learning_rate == 0:
                     continue
                 tile.set_learning_rate(learning_rate)
-                tile.update(*_stacked_traces(param, tile))
+                x, d = _stacked_traces(param, tile)
+                # the traces were checked above: tiles that can skip their own check do
+                update = getattr(tile, "update_finite", tile.update)
+                with SmallWork(x.numel() * tile.out_size):
+                    update(x, d)
             for tile in tiles:
                 tile.post_update_step()
         finally:
@@ -122,6 +142,24 @@ def _check_lr(value: Any, name: str) -> float:
     return float(value)
 
 
+def _all_finite(tensors: List[Tensor]) -> bool:
+    """Whether every tensor holds only finite values (one host read per device)."""
+    peaks: Dict[torch.device, List[Tensor]] = {}
+    for tensor in tensors:
+        if not tensor.numel():
+            continue
+        if tensor.layout != torch.strided or tensor.is_complex():
+            if not bool(torch.isfinite(tensor).all()):
+                return False
+            continue
+        peaks.setdefault(tensor.device, []).append(abs_peak(tensor))
+    for found in peaks.values():
+        peak = found[0] if len(found) == 1 else torch.stack(found).amax()
+        if not math.isfinite(peak.item()):
+            return False
+    return True
+
+
 def _check_traces(ctx: AnalogContext) -> None:
     for kind, traces in (("inputs", ctx.analog_input), ("errors", ctx.analog_grad_output)):
         for trace in traces:
@@ -133,8 +171,9 @@ def _check_traces(ctx: AnalogContext) -> None:
 
 def _stacked_traces(ctx: AnalogContext, tile: Any) -> Tuple[Tensor, Tensor]:
     """The stored (inputs, errors) of one step as single tensors on the tile's device."""
-    inputs = [x.to(tile.device) for x in ctx.analog_input]
-    grads = [d.to(tile.device) for d in ctx.analog_grad_output]
+    device = tile.device
+    inputs = [x if x.device == device else x.to(device) for x in ctx.analog_input]
+    grads = [d if d.device == device else d.to(device) for d in ctx.analog_grad_output]
     x = inputs[0] if len(inputs) == 1 else torch.cat(_flat(inputs, tile.in_trans),
                                                      dim=0 if not tile.in_trans else -1)
     d = grads[0] if len(grads) == 1 else torch.cat(_flat(grads, tile.out_trans),

@@ -17,7 +17,7 @@ are non-empty (e.g. ``out_noise_values`` also with ``out_noise_std = 0``).
 """
 
 import copy
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 
 import torch
 
@@ -34,7 +34,24 @@ from aihwkit.simulator.rpu_base.periphery_management import (
     RunningAbsMax, noise_management_scale, np_sum_scale)
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
-__all__ = ["IOManager", "RunningAbsMax", "PARAMETER_NAMES"]
+__all__ = ["IOManager", "RunningAbsMax", "PARAMETER_NAMES", "RowScale"]
+
+
+class RowScale(NamedTuple):
+    """Noise-management scales of the rows of one pass, as columns ``[R, 1]``.
+
+    ``divisor`` is the scale ``s`` the inputs are divided by (1 for rows with ``s <= 0``);
+    ``multiplier`` scales the outputs back: equal to ``divisor``, except 0 for rows whose
+    output is the exact zero of the zero shortcut (so no separate masking is needed).
+    """
+
+    divisor: torch.Tensor
+    multiplier: torch.Tensor
+
+    def select(self, index: torch.Tensor) -> "RowScale":
+        """The scales of the rows ``index`` (a 1-d index tensor)."""
+        return RowScale(self.divisor.index_select(0, index),
+                        self.multiplier.index_select(0, index))
 
 
 class IOManager(EngineBase):
@@ -103,9 +120,15 @@ class IOManager(EngineBase):
             ArgumentError: ``x`` is not ``[B, in_size]``.
         """
         self._check_shapes(weights, x)
-        with torch.no_grad(), SmallWork(x.shape[0] * self.out_size * self.in_size):
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                return self._product(weights, x)
+        return self._product(weights, x)
+
+    def _product(self, weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        with SmallWork(x.shape[0] * self.out_size * self.in_size):
             if self.is_perfect:
-                out = x @ weights.t()
+                out = torch.nn.functional.linear(x, weights)
                 if self.cfg.out_scale != 1.0:
                     out.mul_(self.cfg.out_scale)
                 return out
@@ -128,19 +151,25 @@ class IOManager(EngineBase):
         scale = noise_management_scale(cfg, x, self.nm_state)
         if scale is None:
             return self._bound_managed(view, x, None)
-        nonpositive = scale <= 0
         # Rows with s <= 0 (all-zero inputs) are exact zeros (forward only without input
         # noise); other such rows run unscaled. The zero rows are computed like the others
-        # and overwritten, which needs no read-back of the mask.
-        shortcut = cfg.is_backward or cfg.inp_noise <= 0
-        scale = torch.where(nonpositive, torch.ones_like(scale), scale)
-        out = self._bound_managed(view, x, scale)
-        if shortcut:
-            out = out.masked_fill_(nonpositive.unsqueeze(1), 0.0)
-        return out
+        # and scaled back by 0, which needs no read-back of the mask.
+        positive = scale > 0
+        divisor = torch.where(positive, scale, 1.0)
+        if not self._zero_shortcut():
+            return self._bound_managed(view, x, RowScale(divisor, divisor))
+        if cfg.noise_management == NoiseManagementType.MAX:
+            multiplier = torch.where(positive, scale, 0.0)
+        else:  # the other scales are >= 0: s itself is 0 exactly on the zero rows
+            multiplier = scale
+        return self._bound_managed(view, x, RowScale(divisor, multiplier))
+
+    def _zero_shortcut(self) -> bool:
+        """Whether rows with noise-management scale ``s <= 0`` give exact zeros."""
+        return self.cfg.is_backward or self.cfg.inp_noise <= 0
 
     def _bound_managed(self, view: CrossbarView, x: torch.Tensor,
-                       scale: Optional[torch.Tensor]) -> torch.Tensor:
+                       scale: Optional[RowScale]) -> torch.Tensor:
         """Passes of §1.4 step 3: retry the saturated rows with halved inputs."""
         cfg = self.cfg
         reduction = 1.0
@@ -152,36 +181,45 @@ class IOManager(EngineBase):
                       and cfg.noise_management != NoiseManagementType.ABS_MAX_NP_SUM)
         passes = 1
         while not cfg.bm_limit_reached(reduction):
-            failed = fail.nonzero().squeeze(1)
+            failed = fail.nonzero()
             if failed.numel() == 0:
                 break
+            failed = failed.squeeze(1)
             rows = failed if rows is None else rows.index_select(0, failed)
             x = x.index_select(0, failed)
             if scale is not None:
-                scale = scale.index_select(0, failed)
+                scale = scale.select(failed)
             reduction *= 2.0
             passes += 1
             if passes == 2 and worst_case:
                 reduction = 1.0
                 if scale is not None:
-                    new_scale = np_sum_scale(cfg, x)
-                    scale = torch.where(new_scale > 0, new_scale, torch.ones_like(new_scale))
+                    scale = self._worst_case_scale(x, scale)
             part, fail = self._one_pass(view, x, scale, reduction)
             out.index_copy_(0, rows, part)
         return out
 
-    def _one_pass(self, view: CrossbarView, x: torch.Tensor, scale: Optional[torch.Tensor],
+    def _worst_case_scale(self, x: torch.Tensor, scale: RowScale) -> RowScale:
+        """``ABS_MAX_NP_SUM`` scales of the rows ``x`` (second pass of the worst case);
+        rows of the zero shortcut stay exact zeros."""
+        new_scale = np_sum_scale(self.cfg, x).unsqueeze(1)
+        divisor = torch.where(new_scale > 0, new_scale, 1.0)
+        if not self._zero_shortcut():
+            return RowScale(divisor, divisor)
+        return RowScale(divisor, torch.where(scale.multiplier == 0, 0.0, divisor))
+
+    def _one_pass(self, view: CrossbarView, x: torch.Tensor, scale: Optional[RowScale],
                   reduction: float) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """One pass with ``c = (1/s)/r``: returns outputs in real units and the rows
         that saturated (``None`` when bound management is off)."""
         cfg = self.cfg
         factor: Optional[torch.Tensor] = None
         if scale is not None:
-            factor = scale.reciprocal()
+            factor = scale.divisor.reciprocal()
             if reduction != 1.0:
                 factor.div_(reduction)
         elif reduction != 1.0:
-            factor = torch.full((x.shape[0],), 1.0 / reduction, device=x.device,
+            factor = torch.full((x.shape[0], 1), 1.0 / reduction, device=x.device,
                                 dtype=x.dtype)
         u = prepare_input(cfg, x, factor, self.rng)
         test = cfg.bm_on
@@ -204,7 +242,8 @@ class IOManager(EngineBase):
         # y = y_n · out_scale / c, i.e. · s · r for the active factors (y_n = out · unit)
         gain = unit * reduction * cfg.out_scale
         if scale is not None:
-            out.mul_((scale * gain if gain != 1.0 else scale).unsqueeze(1))
+            multiplier = scale.multiplier
+            out.mul_(multiplier * gain if gain != 1.0 else multiplier)
         elif gain != 1.0:
             out.mul_(gain)
         return out, fail

@@ -1,7 +1,8 @@
 """Noise management: the per-sample input scale ``s`` (spec 10 §1.5).
 
 Every function works on a batch ``x`` of shape ``[B, N]`` and returns one scale per row
-(shape ``[B]``), computed exactly as the per-vector reference does for each sample.
+(shape ``[B]``, or a column ``[B, 1]`` where noted), computed exactly as the per-vector
+reference does for each sample.
 """
 
 from typing import Optional
@@ -16,9 +17,16 @@ from aihwkit.simulator.rpu_base.periphery_config import NM_ASSUMED_WMAX, NM_DECA
 _RUNNING_BLOCK = 1024
 
 
-def abs_max(x: torch.Tensor) -> torch.Tensor:
-    """``max_j |x_bj|`` per row without a full-size temporary."""
-    return torch.maximum(x.amax(1), x.amin(1).neg_())
+# below this many elements ``|x|`` is formed before the reduction (two torch calls); larger
+# inputs reduce twice instead of allocating a full-size temporary (same values)
+_SMALL_ABS = 1 << 16
+
+
+def abs_max(x: torch.Tensor, keepdim: bool = False) -> torch.Tensor:
+    """``max_j |x_bj|`` per row: shape ``[B]`` (``[B, 1]`` with ``keepdim``)."""
+    if x.numel() <= _SMALL_ABS:
+        return x.abs().amax(1, keepdim=keepdim)
+    return torch.maximum(x.amax(1, keepdim=keepdim), x.amin(1, keepdim=keepdim).neg_())
 
 
 class RunningAbsMax(EngineBase):
@@ -81,7 +89,8 @@ def np_sum_scale(cfg: ResolvedIO, x: torch.Tensor) -> torch.Tensor:
 
 def noise_management_scale(cfg: ResolvedIO, x: torch.Tensor,
                            state: RunningAbsMax) -> Optional[torch.Tensor]:
-    """Scale ``s`` ``[B]`` of each row of ``x``, or ``None`` without noise management.
+    """Scale ``s`` of each row of ``x`` as a column ``[B, 1]``, or ``None`` without noise
+    management.
 
     ``AVERAGE_ABS_MAX`` advances ``state`` by one step per row.
     """
@@ -90,16 +99,16 @@ def noise_management_scale(cfg: ResolvedIO, x: torch.Tensor,
     if kind == NoiseManagementType.NONE:
         return None
     if kind == NoiseManagementType.ABS_MAX:
-        scale = abs_max(x)
+        scale = abs_max(x, keepdim=True)
     elif kind == NoiseManagementType.MAX:
-        scale = x.amax(1)
+        scale = x.amax(1, keepdim=True)
     elif kind == NoiseManagementType.CONSTANT:
-        return torch.full((x.shape[0],), thres if thres > 0 else 1.0,
+        return torch.full((x.shape[0], 1), thres if thres > 0 else 1.0,
                           device=x.device, dtype=x.dtype)
     elif kind == NoiseManagementType.AVERAGE_ABS_MAX:
-        return state.update(abs_max(x))
+        return state.update(abs_max(x)).unsqueeze(1)
     else:  # ABS_MAX_NP_SUM
-        return np_sum_scale(cfg, x)
+        return np_sum_scale(cfg, x).unsqueeze(1)
     if thres > 0:
         scale = scale.clamp_(max=thres)
     return scale

@@ -11,7 +11,7 @@ reference engine uses, so that roundings of the deterministic pulse types agree.
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -61,6 +61,8 @@ class TrainScales:
         active: samples that produce pulses at all ``[B]`` (bool).
         max_bl: the common train length when it is known without looking at the data
             (no update BL management), else ``None``.
+        peaks: ``max_j |x_bj|`` and ``max_i |d_bi|`` ``[B]`` when update management
+            computed them (NaN for rows holding NaN), else ``None``.
     """
 
     bl: Tensor
@@ -68,48 +70,82 @@ class TrainScales:
     b: Tensor
     active: Tensor
     max_bl: Optional[int] = None
+    peaks: Optional[Tuple[Tensor, Tensor]] = None
+
+
+# 0-d tensors of (|lr|, granularity) per dtype and device, and derived scalars: an
+# update call would otherwise build them afresh (a few torch calls and host reads)
+_SCALARS: Dict[Tuple[Any, ...], Tuple[Tensor, Tensor, Dict[Any, Any]]] = {}
+_SCALARS_MAX = 256
+
+
+def _train_scalars(lr: float, granularity: float, dtype: torch.dtype, device: torch.device
+                   ) -> Tuple[Tensor, Tensor, Dict[Any, Any]]:
+    """``(lam, gran, derived)``: ``|lr|`` and the granularity as 0-d tensors, and a dict
+    for values derived from them (cached per dtype and device)."""
+    key = (abs(lr), granularity, dtype, device)
+    found = _SCALARS.get(key)
+    if found is None:
+        if len(_SCALARS) >= _SCALARS_MAX:
+            _SCALARS.clear()
+        found = (torch.tensor(abs(lr), dtype=dtype, device=device),
+                 torch.tensor(granularity, dtype=dtype, device=device), {})
+        _SCALARS[key] = found
+    return found
 
 
 def train_scales(x: Tensor, d: Tensor, lr: float, granularity: float, up: Any) -> TrainScales:
-    """BL, A and B for every sample of ``x`` ``[B, x_size]`` and ``d`` ``[B, d_size]``."""
+    """BL, A and B for every sample of ``x`` ``[B, x_size]`` and ``d`` ``[B, d_size]``.
+
+    The returned tensors are read-only (``a`` and ``b`` may share storage).
+    """
     dtype, device = x.dtype, x.device
     batch = x.shape[0]
-    lam = torch.tensor(abs(lr), dtype=dtype, device=device)
-    gran = torch.tensor(granularity, dtype=dtype, device=device)
+    lam, gran, derived = _train_scalars(lr, granularity, dtype, device)
     desired = int(up.desired_bl)
     ublm = bool(up.update_bl_management)
     use_um = ublm or bool(up.update_management)
 
-    if up.fixed_bl or ublm or float(gran * desired) >= float(lam):
+    if ublm:
+        # every initial value below is replaced by the per-sample management
         bl_value = desired
-        scale = torch.sqrt(lam / (gran * bl_value))
     else:
-        bl_value = max(int(math.ceil(float(lam / gran))), 1)
-        scale = torch.ones((), dtype=dtype, device=device)
-    bl = torch.full((batch,), bl_value, dtype=torch.int64, device=device)
-    a = scale.expand(batch).clone()
-    b = a.clone()
-    active = torch.ones(batch, dtype=torch.bool, device=device)
-    if not use_um:
-        return TrainScales(bl, a, b, active, bl_value)
+        long_enough = derived.get(("long", desired))
+        if long_enough is None:
+            long_enough = derived[("long", desired)] = float(gran * desired) >= float(lam)
+        if up.fixed_bl or long_enough:
+            bl_value = desired
+            scale = derived.get(("scale", bl_value))
+            if scale is None:
+                scale = derived[("scale", bl_value)] = torch.sqrt(lam / (gran * bl_value))
+        else:
+            bl_value = max(int(math.ceil(float(lam / gran))), 1)
+            scale = torch.ones((), dtype=dtype, device=device)
+        bl = torch.full((batch,), bl_value, dtype=torch.int64, device=device)
+        a = b = scale.expand(batch)
+        if not use_um:
+            return TrainScales(bl, a, b, torch.ones(batch, dtype=torch.bool, device=device),
+                               bl_value)
 
     x_max = x.abs().amax(dim=1)
     d_max = d.abs().amax(dim=1)
+    peaks = (x_max, d_max)
     active = (x_max > 0) & (d_max > 0)
     # inactive samples get harmless stand-ins; their probabilities are zero anyway
-    x_max = torch.where(active, x_max, torch.ones_like(x_max))
-    d_val = torch.where(active, d_max, torch.ones_like(d_max)) * up.um_grad_scale
+    x_max = torch.where(active, x_max, 1.0)
+    d_val = torch.where(active, d_max, 1.0)
+    if up.um_grad_scale != 1.0:
+        d_val = d_val * up.um_grad_scale
     k_val = lam * x_max * d_val / gran
     if ublm:
         bl = torch.clamp(torch.ceil(k_val), min=1, max=desired).to(torch.int64)
-        a = torch.sqrt(lam / (gran * bl.to(dtype)))
-        b = a.clone()
+        a = b = torch.sqrt(lam / (gran * bl.to(dtype)))
     saturated = k_val > desired
     d_val = torch.where(saturated, d_val * (desired / k_val), d_val)
     a = a * torch.sqrt(x_max / d_val)
     b = b * torch.sqrt(d_val / x_max)
-    bl = torch.where(active, bl, torch.ones_like(bl))
-    return TrainScales(bl, a, b, active, None if ublm else bl_value)
+    bl = torch.where(active, bl, 1)
+    return TrainScales(bl, a, b, active, None if ublm else bl_value, peaks)
 
 
 def quantize(p: Tensor, res: float, sto_round: bool, rng: TileRNG) -> Tensor:
@@ -252,9 +288,19 @@ class PulseCounts:
         return not bool(((self.d_trains != 0).any(2) & (self.x_trains != 0).any(2)).any())
 
 
-def finite_flag(x: Tensor, d: Tensor) -> Tensor:
-    """0-d bool tensor: every entry of ``x`` and ``d`` is finite (no host read)."""
-    return torch.isfinite(x).all() & torch.isfinite(d).all()
+def finite_flag(x: Tensor, d: Tensor, peaks: Optional[Tuple[Tensor, Tensor]] = None
+                ) -> Tensor:
+    """0-d bool tensor: every entry of ``x`` and ``d`` is finite (no host read).
+
+    ``max(|x|, |d|) < inf`` is false for an infinity and for NaN (which the maxima
+    propagate), and costs fewer kernels than ``isfinite(x).all()``. ``peaks``: the row
+    maxima of ``|x|`` and ``|d|`` when known already (:attr:`TrainScales.peaks`).
+    """
+    if not x.numel() or not d.numel():
+        return torch.isfinite(x).all() & torch.isfinite(d).all()
+    if peaks is not None:
+        return torch.maximum(peaks[0].amax(), peaks[1].amax()) < math.inf
+    return torch.maximum(x.abs().amax(), d.abs().amax()) < math.inf
 
 
 def raise_not_finite() -> None:
@@ -277,11 +323,13 @@ def pulse_counts(x: Tensor, d: Tensor, lr: float, granularity: float, up: Any,
     length = scales.max_bl if stochastic else 0
     bounds = None if length is None else [length] * x.shape[0]
     if check_finite or (stochastic and length is None):
-        finite = finite_flag(x, d) if check_finite else torch.ones((), dtype=torch.bool)
-        parts = [finite.to(torch.int64).view(1).cpu()]
-        if stochastic and length is None:
-            parts.append(scales.bl.cpu())
-        values = torch.cat(parts).tolist()          # the call's one host read
+        if check_finite:
+            finite = finite_flag(x, d, scales.peaks)
+        else:
+            finite = torch.ones((), dtype=torch.bool, device=x.device)
+        flag = finite.to(torch.int64).view(1)
+        parts = torch.cat([flag, scales.bl]) if stochastic and length is None else flag
+        values = parts.tolist()                     # the call's one host read
         if not values[0]:
             raise_not_finite()
         if stochastic and length is None:
@@ -302,15 +350,15 @@ def _stochastic_counts(x: Tensor, d: Tensor, lr: float, scales: TrainScales, up:
     active = scales.active.unsqueeze(1)
     p_x = quantize(x.abs() * scales.b.unsqueeze(1), up.res, up.sto_round, rng)
     p_d = quantize(d.abs() * scales.a.unsqueeze(1), up.res, up.sto_round, rng)
-    p_x = torch.where(active, p_x, torch.zeros_like(p_x))
-    p_d = torch.where(active, p_d, torch.zeros_like(p_d))
+    p_x = torch.where(active, p_x, 0.0)
+    p_d = torch.where(active, p_d, 0.0)
     in_train = (torch.arange(length, device=x.device).unsqueeze(0)
                 < scales.bl.unsqueeze(1)).unsqueeze(2)                  # [B, K, 1]
     x_bits = (rng.uniform((batch, length, x_size), x.dtype) < p_x.unsqueeze(1)) & in_train
     d_bits = (rng.uniform((batch, length, d_size), x.dtype) < p_d.unsqueeze(1)) & in_train
     # direction: down (negative count) when sign(x) * sign(d) * sign(lr) > 0
-    x_sign = torch.sign(x).to(count_dtype)
-    d_sign = (-math.copysign(1.0, lr)) * torch.sign(d).to(count_dtype)
+    x_sign = _as_dtype(torch.sign(x), count_dtype)
+    d_sign = (-math.copysign(1.0, lr)) * _as_dtype(torch.sign(d), count_dtype)
     return PulseCounts(batch, d_size, x_size,
                        d_trains=d_bits.to(count_dtype) * d_sign.unsqueeze(1),
                        x_trains=x_bits.to(count_dtype) * x_sign.unsqueeze(1),
@@ -338,8 +386,8 @@ def _deterministic_counts(x: Tensor, d: Tensor, scales: TrainScales, up: Any,
         x_factor = torch.sign(x) * q_x.clamp(0, 1)
     count_dtype = _count_dtype(x.dtype)
     # negative factor on d: a positive product means down pulses
-    d_factor = torch.where(active, -d_factor, torch.zeros_like(d_factor)).to(count_dtype)
-    x_factor = torch.where(active, x_factor, torch.zeros_like(x_factor)).to(count_dtype)
+    d_factor = torch.where(active, -d_factor, 0.0).to(count_dtype)
+    x_factor = torch.where(active, x_factor, 0.0).to(count_dtype)
     return PulseCounts(batch, d_size, x_size, d_factor=d_factor, x_factor=x_factor,
                        d_sparsity=_sparsity(d_factor, up))
 
@@ -349,6 +397,11 @@ def _sparsity(p_d: Tensor, up: Any) -> Optional[Tensor]:
     if not up.d_sparsity:
         return None
     return (p_d == 0).to(p_d.dtype).mean(dim=1)
+
+
+def _as_dtype(tensor: Tensor, dtype: torch.dtype) -> Tensor:
+    """``tensor.to(dtype)`` without a call when it has that dtype already."""
+    return tensor if tensor.dtype == dtype else tensor.to(dtype)
 
 
 def _count_dtype(dtype: torch.dtype) -> torch.dtype:

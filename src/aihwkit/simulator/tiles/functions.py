@@ -7,6 +7,8 @@ import torch
 from torch.autograd import Function
 from torch.autograd.function import once_differentiable
 
+from aihwkit.simulator.rpu_base.kernels.threads import SmallWork
+
 
 _DDP_ADOPTED: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
@@ -36,6 +38,32 @@ def _active_ddp_group(analog_tile: Any, pulsed: bool) -> Any:
     return group
 
 
+def analog_forward(analog_ctx: Any, analog_tile: Any, input_: torch.Tensor,
+                   shared_weights: Optional[torch.Tensor] = None,
+                   is_test: bool = False) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """The tile's forward without autograd: ``(output, saturation mask)``.
+
+    :class:`AnalogFunction` runs it inside autograd; a forward with gradients disabled
+    calls it directly (the same values, without the cost of the autograd function).
+    Small products run on one intra-op thread (:class:`SmallWork`).
+    """
+    analog_ctx.use_torch_update = shared_weights is not None
+    analog_ctx.ddp_process_group = _active_ddp_group(analog_tile, shared_weights is None)
+    with SmallWork(input_.numel() * analog_tile.out_size):
+        device_type = input_.device.type
+        if _is_compiling() or torch.is_autocast_enabled(device_type):
+            # the engine simulates in the tile's dtype: no autocast inside (inputs were cast)
+            with torch.autocast(device_type, enabled=False):
+                return analog_tile.joint_forward(input_, is_test)
+        return analog_tile.joint_forward(input_, is_test)
+
+
+def _is_compiling() -> bool:
+    """True while ``torch.compile`` traces the caller."""
+    probe = getattr(getattr(torch, "compiler", None), "is_compiling", None)
+    return bool(probe()) if probe is not None else False
+
+
 class AnalogFunction(Function):
     """Forward through the tile; backward stores the update traces (pulsed tiles) or
     returns the weight gradient of the shared weights (tiles updated by torch)."""
@@ -46,11 +74,8 @@ class AnalogFunction(Function):
     def forward(ctx: Any, analog_ctx: Any, analog_tile: Any, input_: torch.Tensor,
                 shared_weights: Optional[torch.Tensor] = None,
                 is_test: bool = False) -> torch.Tensor:
-        analog_ctx.use_torch_update = shared_weights is not None
-        analog_ctx.ddp_process_group = _active_ddp_group(analog_tile, shared_weights is None)
-        # the engine simulates in the tile's dtype: no autocast inside (inputs were cast)
-        with torch.autocast(input_.device.type, enabled=False):
-            output, mask = analog_tile.joint_forward(input_, is_test)
+        output, mask = analog_forward(analog_ctx, analog_tile, input_, shared_weights,
+                                      is_test)
         ctx.analog_ctx = analog_ctx
         ctx.analog_tile = analog_tile
         ctx.has_shared = shared_weights is not None
@@ -63,23 +88,32 @@ class AnalogFunction(Function):
     def backward(ctx: Any, grad_output: torch.Tensor) -> Tuple[Any, ...]:
         (input_,) = ctx.saved_tensors
         tile = ctx.analog_tile
-        grad_output = grad_output.contiguous()
-        grad_input = None
-        learns_range = tile.input_range is not None and tile.input_range.requires_grad
-        if ctx.needs_input_grad[2] or learns_range:
-            grad_input = tile.backward(grad_output, ctx.output_mask)
-            if learns_range:
-                tile.input_range_backward(input_, grad_input, ctx.output_mask)
-        grad_shared = None
-        if ctx.has_shared:
-            grad_shared = tile.weight_gradient(input_, grad_output)
-        else:
-            analog_ctx = ctx.analog_ctx
-            offload = tile.rpu_config.runtime
+        with SmallWork(input_.numel() * tile.out_size):
+            if not grad_output.is_contiguous():
+                grad_output = grad_output.contiguous()
+            return _backward(ctx, tile, input_, grad_output)
+
+
+def _backward(ctx: Any, tile: Any, input_: torch.Tensor,
+              grad_output: torch.Tensor) -> Tuple[Any, ...]:
+    """Gradients of :meth:`AnalogFunction.backward` (``grad_output`` contiguous)."""
+    grad_input = None
+    learns_range = tile.input_range is not None and tile.input_range.requires_grad
+    if ctx.needs_input_grad[2] or learns_range:
+        grad_input = tile.backward(grad_output, ctx.output_mask)
+        if learns_range:
+            tile.input_range_backward(input_, grad_input, ctx.output_mask)
+    grad_shared = None
+    if ctx.has_shared:
+        grad_shared = tile.weight_gradient(input_, grad_output)
+    else:
+        analog_ctx = ctx.analog_ctx
+        offload = tile.rpu_config.runtime
+        if input_.requires_grad:
             input_ = input_.detach()
-            analog_ctx.analog_input.append(input_.cpu() if offload.offload_input else input_)
-            analog_ctx.analog_grad_output.append(
-                grad_output.cpu() if offload.offload_gradient else grad_output)
-        if not ctx.needs_input_grad[2]:
-            grad_input = None
-        return None, None, grad_input, grad_shared, None
+        analog_ctx.analog_input.append(input_.cpu() if offload.offload_input else input_)
+        analog_ctx.analog_grad_output.append(
+            grad_output.cpu() if offload.offload_gradient else grad_output)
+    if not ctx.needs_input_grad[2]:
+        grad_input = None
+    return None, None, grad_input, grad_shared, None

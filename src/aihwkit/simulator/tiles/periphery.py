@@ -12,7 +12,8 @@ from aihwkit.simulator.parameters.mapping import MappingParameter
 from aihwkit.simulator.tiles.base import TileModuleBase
 from aihwkit.simulator.tiles.checks import (autocast_input, check_finite, check_integer,
                                            check_real)
-from aihwkit.simulator.tiles.functions import AnalogFunction
+from aihwkit.simulator.tiles.finite_checks import check_finite_input, check_finite_pair
+from aihwkit.simulator.tiles.functions import AnalogFunction, analog_forward
 from aihwkit.simulator.tiles.scales import TileScalesMixin
 
 _FLOAT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -66,6 +67,19 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
                               "non-perfect forward with noise_management and "
                               "bound_management both NONE")
 
+    def _structure_problem(self, new_config: Any) -> Optional[str]:
+        """An input range (a parameter or a buffer of the tile) cannot be switched on,
+        off or between learned and fixed by replacing the config."""
+        pre_post = getattr(new_config, "pre_post", None)
+        new = pre_post.input_range if pre_post is not None and pre_post.input_range.enable \
+            else None
+        old = self.input_range_parameter
+        if (old is None) != (new is None) or (
+                old is not None and bool(old.learn_input_range) != bool(new.learn_input_range)):
+            return ("RPU config mismatch: pre_post.input_range.enable and learn_input_range "
+                    "must stay as they are (they fix the tile's input range tensor)")
+        return super()._structure_problem(new_config)
+
     @property
     def input_range_parameter(self) -> Optional[Any]:
         """The config's enabled :class:`InputRangeParameter`, else ``None``."""
@@ -104,10 +118,12 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         if trans:
             value = value.movedim(0, -1)
         shape = tuple(value.shape)
+        if len(shape) == 2:
+            return value, shape
         return value.reshape(-1, shape[-1]), shape
 
     def _from_rows(self, rows: Tensor, shape: Tuple[int, ...], trans: bool) -> Tensor:
-        out = rows.reshape(*shape[:-1], rows.shape[-1])
+        out = rows if len(shape) == 2 else rows.reshape(*shape[:-1], rows.shape[-1])
         return out.movedim(-1, 0) if trans else out
 
     def _with_bias_column(self, rows: Tensor) -> Tensor:
@@ -124,10 +140,16 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         """
         x = autocast_input(x, self.get_dtype())
         self._check_tensor("x", x, self.in_size, self.in_trans)
-        check_finite("x", x)
-        self._needs_output_mask = torch.is_grad_enabled()
-        out = AnalogFunction.apply(self.analog_ctx, self, x, self._shared_weights(),
-                                   not self.training)
+        check_finite_input(x)
+        grad = torch.is_grad_enabled()
+        # a plain flag: skips the attribute bookkeeping of torch.nn.Module
+        object.__setattr__(self, "_needs_output_mask", grad)
+        if grad:
+            out = AnalogFunction.apply(self.analog_ctx, self, x, self._shared_weights(),
+                                       not self.training)
+        else:  # no graph to record: the same forward without the autograd function
+            out, _ = analog_forward(self.analog_ctx, self, x, self._shared_weights(),
+                                    not self.training)
         out = self.apply_out_scaling(out)
         if self.bias is not None:
             out = out + self._view_out(self.bias, out)
@@ -245,15 +267,28 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         """
         self._check_tensor("x", x, self.in_size, self.in_trans)
         self._check_tensor("d", d, self.out_size, self.out_trans)
-        check_finite("x", x)
-        check_finite("d", d)
+        check_finite_pair(x, d)
+        self._update_checked(x, d)
+
+    def update_finite(self, x: Tensor, d: Tensor) -> None:
+        """:meth:`update` for operands the caller has already found finite (the analog
+        optimizers test all stored traces of a step at once): skips that test."""
+        if type(self).update is not TileWithPeriphery.update:
+            self.update(x, d)  # a subclass's own update decides
+            return
+        self._check_tensor("x", x, self.in_size, self.in_trans)
+        self._check_tensor("d", d, self.out_size, self.out_trans)
+        self._update_checked(x, d)
+
+    def _update_checked(self, x: Tensor, d: Tensor) -> None:
+        """The engine update of checked operands (batch sizes still compared here)."""
         x_rows, _ = self._to_rows(x, self.in_trans)
         d_rows, _ = self._to_rows(d, self.out_trans)
         if x_rows.shape[0] != d_rows.shape[0]:
             raise TileError(f"x and d disagree in batch size: {x_rows.shape[0]} vs "
                             f"{d_rows.shape[0]}")
-        x_rows, d_rows = self._update_operands(x_rows.detach(), d_rows.detach())
-        self.tile.update(x_rows.contiguous(), d_rows.contiguous())
+        x_rows, d_rows = self._update_operands(_detached(x_rows), _detached(d_rows))
+        self.tile.update(_contiguous(x_rows), _contiguous(d_rows))
 
     def _update_operands(self, x_rows: Tensor, d_rows: Tensor) -> Tuple[Tensor, Tensor]:
         """``x~ = clip(x)/r`` (+ bias column) and ``d~ = d / (mapping_scales * lr_scale)``."""
@@ -487,6 +522,14 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         if manager is None:
             raise TileError(f"{type(self).__name__} has no analog periphery")
         return manager
+
+
+def _detached(tensor: Tensor) -> Tensor:
+    return tensor.detach() if tensor.requires_grad else tensor
+
+
+def _contiguous(tensor: Tensor) -> Tensor:
+    return tensor if tensor.is_contiguous() else tensor.contiguous()
 
 
 def _finite_parameters(params: dict) -> dict:

@@ -88,6 +88,8 @@ class PulsedDeviceEngine(DeviceEngine):
         self.pulse_counters: Optional[Tensor] = None
         self._cache_params: Optional[Params] = None
         self._cache_flags: Dict[str, Any] = {}
+        # (the pulse_params dict, its flat views)
+        self._cache_flat: Optional[Tuple[Params, Params]] = None
 
     # ---------------------------------------------------------------- model hooks
     def resolve(self, s: Any) -> None:
@@ -252,6 +254,15 @@ class PulsedDeviceEngine(DeviceEngine):
             self._cache_flags = self.model_flags(params)
         return self._cache_params
 
+    def flat_pulse_params(self) -> Params:
+        """:meth:`pulse_params` as flat ``[d_size * x_size]`` views (cached with them)."""
+        params = self.pulse_params()
+        cached = self._cache_flat
+        if cached is None or cached[0] is not params:
+            cached = (params, {key: value.reshape(-1) for key, value in params.items()})
+            self._cache_flat = cached
+        return cached[1]
+
     def model_flags(self, p: Params) -> Dict[str, Any]:
         """Facts about the pulse parameters that kernels branch on, computed once per
         parameter set (so that no update call has to ask the device for them):
@@ -358,8 +369,10 @@ class PulsedDeviceEngine(DeviceEngine):
             check_update_inputs(x, d, self.d_size, self.x_size)
         if lr == 0.0 or x.shape[0] == 0:
             return
-        x = x.to(device=self.device, dtype=self.dtype)
-        d = d.to(device=self.device, dtype=self.dtype)
+        if x.device != self.device or x.dtype != self.dtype:
+            x = x.to(device=self.device, dtype=self.dtype)
+        if d.device != self.device or d.dtype != self.dtype:
+            d = d.to(device=self.device, dtype=self.dtype)
         if up.pulse_type == PulseType.NONE:
             self._store(torch.addmm(self._stored(), d.t(), x, alpha=-lr))
             return

@@ -44,7 +44,7 @@ from aihwkit.simulator.rpu_base.kernels.affine import affine_propagate, affine_s
 from aihwkit.simulator.rpu_base.kernels.affine_checked import affine_checked
 from aihwkit.simulator.rpu_base.kernels.lines import binomial_line_counts, reference_line_counts
 from aihwkit.simulator.rpu_base.kernels.moments import (
-    SMALL_NOISE, checked_moment_pulses, classified_moment_pulses, flat_params)
+    SMALL_NOISE, checked_moment_pulses, classified_moment_pulses)
 from aihwkit.simulator.rpu_base.kernels.reference import reference_pulses
 from aihwkit.simulator.rpu_base.pulses import PulseCounts
 from aihwkit.simulator.rpu_base.rng import TileRNG
@@ -112,7 +112,7 @@ def affine_checked_pulses(engine: Any, counts: PulseCounts) -> None:
     shape = engine.weights.shape
     state = engine.pulse_state().reshape(-1)
     new, touched, _ = affine_checked(engine, counts, state,
-                                     flat_params(engine.pulse_params()))
+                                     engine.flat_pulse_params())
     engine.commit_pulses(new.reshape(shape), touched.reshape(shape))
 
 

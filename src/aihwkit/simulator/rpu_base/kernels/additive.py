@@ -23,6 +23,11 @@ from torch import Tensor
 from aihwkit.simulator.rpu_base.kernels.moments import (
     SMALL_NOISE, Z_SAFE, flat_params, propagate)
 
+# the parameters :func:`clipped_walk` reads, without and with cycle-to-cycle noise
+_WALK_KEYS = {False: ("lo", "hi", "mid", "half"),
+              True: ("lo", "hi", "mid", "half", "var_mid", "var_half")}
+
+
 def clipped_walk(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor],
                  index: Optional[Tensor] = None) -> Tensor:
     """Sample-ordered application to the flat device values ``state`` (crosspoints
@@ -31,7 +36,8 @@ def clipped_walk(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tens
     low, high = params["lo"], params["hi"]
     noisy = engine.c2c_std > 0
     for _, chunk in counts.chunks(index):
-        chunk = chunk.to(state.dtype)
+        if chunk.dtype != state.dtype:
+            chunk = chunk.to(state.dtype)
         k = chunk.abs()
         moves = torch.addcmul(chunk * params["mid"], k, params["half"])
         if noisy:
@@ -48,7 +54,7 @@ def walk_pulses(engine: Any, counts: Any) -> None:
     """
     state = engine.pulse_state()
     # every crosspoint is written back: untouched ones keep their value exactly
-    flat = clipped_walk(engine, counts, state.reshape(-1), flat_params(engine.pulse_params()))
+    flat = clipped_walk(engine, counts, state.reshape(-1), engine.flat_pulse_params())
     engine.commit_pulses(flat.reshape(state.shape), None)
 
 
@@ -60,7 +66,8 @@ def aggregate_pulses(engine: Any, counts: Any) -> None:
     """
     state = engine.pulse_state()
     params = engine.pulse_params()
-    n_up, n_down = (total.to(state.dtype) for total in counts.totals())
+    n_up, n_down = (total if total.dtype == state.dtype else total.to(state.dtype)
+                    for total in counts.totals())
     step_up, step_down = params["step_up"], params["step_down"]
     touched = (n_up + n_down) > 0 if engine.write_noise else None
     noisy = engine.c2c_std > 0
@@ -89,10 +96,10 @@ def aggregate_pulses(engine: Any, counts: Any) -> None:
     index = (~safe).reshape(-1).nonzero().squeeze(1)   # the call's one data-dependent size
     if index.numel():
         sub_state = before.reshape(-1)[index]
-        sub_params = flat_params(params, index)
         if engine.c2c_std <= SMALL_NOISE:
-            new = clipped_walk(engine, counts, sub_state, sub_params, index)
+            walked = {key: params[key] for key in _WALK_KEYS[noisy]}
+            new = clipped_walk(engine, counts, sub_state, flat_params(walked, index), index)
         else:
-            new = propagate(engine, counts, sub_state, sub_params, index)[0]
+            new = propagate(engine, counts, sub_state, flat_params(params, index), index)[0]
         state.reshape(-1)[index] = new
     engine.commit_pulses(state, touched)

@@ -87,10 +87,11 @@ def compose_prefix(factor: Tensor, offset: Tensor) -> Tuple[Tensor, Tensor]:
     shift = 1
     size = factor.shape[0]
     while shift < size:
-        new_offset = torch.addcmul(offset[shift:], factor[shift:], offset[:-shift])
-        new_factor = factor[shift:] * factor[:-shift]
-        offset[shift:] = new_offset
-        factor[shift:] = new_factor
+        offset_late, factor_late = offset[shift:], factor[shift:]
+        new_offset = torch.addcmul(offset_late, factor_late, offset[:-shift])
+        new_factor = factor_late * factor[:-shift]
+        offset_late.copy_(new_offset)
+        factor_late.copy_(new_factor)
         shift <<= 1
     return factor, offset
 

@@ -44,8 +44,10 @@ def compose_clamped_prefix(factor: Tensor, offset: Tensor, low: Tensor, high: Te
         new_high = torch.minimum(torch.maximum(new_high, l2), h2)
         new_offset = torch.addcmul(o2, f2, o1)
         new_factor = f2 * f1
-        factor[shift:], offset[shift:] = new_factor, new_offset
-        low[shift:], high[shift:] = new_low, new_high
+        f2.copy_(new_factor)
+        o2.copy_(new_offset)
+        l2.copy_(new_low)
+        h2.copy_(new_high)
         shift <<= 1
     return factor, offset, low, high
 

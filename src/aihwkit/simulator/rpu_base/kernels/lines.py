@@ -60,12 +60,16 @@ def binomial_icdf(trials: Tensor, prob: Tensor, uniform: Tensor,
     draws = torch.zeros_like(q)
     known = max_trials is not None
     steps = max_trials if known else (int(trials.max()) if trials.numel() else 0)
+    if steps:
+        # the factors max(trials - k, 0) / (k + 1) of all steps at once [steps, m, 1]
+        ks = torch.arange(steps, dtype=q.dtype, device=q.device).view(-1, 1, 1)
+        factors = (trials.unsqueeze(0) - ks).clamp_(min=0) / (ks + 1)
     for k in range(steps):
         undecided = uniform > cdf
         if not known and k % 4 == 0 and not bool(undecided.any()):
             break
         draws += undecided
-        pmf.mul_(ratio).mul_((trials - k).clamp(min=0) / (k + 1))
+        pmf.mul_(ratio).mul_(factors[k])
         cdf.add_(pmf)
     draws = torch.minimum(draws, trials)
     return torch.where(flip, trials - draws, draws)
@@ -90,8 +94,8 @@ def binomial_line_counts(values: Tensor, lr: float, up: Any, granularity: float,
     p_line = quantize(values.abs() * line_scale.unsqueeze(1), up.res, up.sto_round, rng)
     p_hot = quantize(hot_scale.unsqueeze(1), up.res, up.sto_round, rng)
     active = scales.active.unsqueeze(1)
-    p_line = torch.where(active, p_line.clamp(0.0, 1.0), torch.zeros_like(p_line))
-    p_hot = torch.where(active, p_hot.clamp(0.0, 1.0), torch.zeros_like(p_hot))
+    p_line = torch.where(active, p_line.clamp(0.0, 1.0), 0.0)
+    p_hot = torch.where(active, p_hot.clamp(0.0, 1.0), 0.0)
     length = scales.max_bl if scales.max_bl is not None else \
         (int(scales.bl.max()) if values.shape[0] else 1)     # the call's one host read
     in_train = torch.arange(length, device=values.device).unsqueeze(0) < scales.bl.unsqueeze(1)

@@ -195,7 +195,7 @@ def checked_moment_pulses(engine: Any, counts: Any) -> None:
     """Moment propagation with the bound check at every sample (small batches)."""
     shape = engine.weights.shape
     state = engine.pulse_state().reshape(-1)
-    new, touched, _ = propagate(engine, counts, state, flat_params(engine.pulse_params()))
+    new, touched, _ = propagate(engine, counts, state, engine.flat_pulse_params())
     engine.commit_pulses(new.reshape(shape), touched.reshape(shape))
 
 
@@ -212,7 +212,7 @@ def classified_moment_pulses(engine: Any, counts: Any, unchecked: Optional[Recur
     ``BLOCK_ELEMENTS`` crosspoints, so that the recursion's work buffers stay small."""
     shape = engine.weights.shape
     state = engine.pulse_state().reshape(-1)
-    params = flat_params(engine.pulse_params())
+    params = engine.flat_pulse_params()
     rows_per_block = max(1, BLOCK_ELEMENTS // max(1, engine.x_size))
     if rows_per_block >= engine.d_size:
         new, touched = _classified_block(engine, counts, state, params, unchecked, checked)
