@@ -4,7 +4,10 @@ A convolution runs as matrix-vector products on analog tiles. The (padded) input
 into patches, one per output position; a patch of ``C * prod(kernel_size)`` values,
 ordered channel first and then kernel position (the order of
 ``torch.nn.functional.unfold``), is one input vector of the tile, so every patch sees the
-tile's forward periphery (noise, bound and noise management) on its own. The outputs are
+tile's forward periphery (noise, bound and noise management) on its own. All patches of
+a batch are gathered in one copy into contiguous ``[N * L, C * prod(kernel_size)]``
+rows (``L`` output positions, sample major; one block per tile input split, see
+:mod:`aihwkit.nn.modules.conv_patches`), the rows the tiles take. The outputs are
 folded back into ``[N, C_out, *out_spatial]`` with the usual size rule
 ``out = floor((in + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1``.
 
@@ -15,7 +18,7 @@ groups - 1`` of that matrix.
 """
 
 import math
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +28,8 @@ from torch.nn.modules.conv import _ConvNd
 
 from aihwkit.exceptions import ArgumentError, NotSimulatedError
 from aihwkit.nn.modules.base import AnalogLayerBase, global_rng_kept, validate_layer_config
+from aihwkit.nn.modules.conv_patches import conv_output_size, patch_rows
+from aihwkit.simulator.tiles.array import TileModuleArray, grid_forward
 
 IntOrTuple = Union[int, Tuple[int, ...]]
 
@@ -33,52 +38,6 @@ def _default_rpu_config() -> Any:
     # pylint: disable=import-outside-toplevel
     from aihwkit.simulator.configs.configs import SingleRPUConfig
     return SingleRPUConfig()
-
-
-# ---------------------------------------------------------------------- patch extraction
-def unfold_1d(x: Tensor, kernel: Tuple[int, ...], stride: Tuple[int, ...],
-              dilation: Tuple[int, ...], padding: Tuple[int, ...]) -> Tensor:
-    """Patches of a 1-d input as rows.
-
-    Shape: ``x`` ``[N, C, W]``; returns ``[N, W_out, C * k]``.
-    """
-    cols = F.unfold(x.unsqueeze(2), (1, kernel[0]), dilation=(1, dilation[0]),
-                    padding=(0, padding[0]), stride=(1, stride[0]))
-    return cols.transpose(1, 2)
-
-
-def unfold_2d(x: Tensor, kernel: Tuple[int, ...], stride: Tuple[int, ...],
-              dilation: Tuple[int, ...], padding: Tuple[int, ...]) -> Tensor:
-    """Patches of a 2-d input as rows.
-
-    Shape: ``x`` ``[N, C, H, W]``; returns ``[N, H_out * W_out, C * kh * kw]``.
-    """
-    cols = F.unfold(x, kernel, dilation=dilation, padding=padding, stride=stride)
-    return cols.transpose(1, 2)
-
-
-def unfold_3d(x: Tensor, kernel: Tuple[int, ...], stride: Tuple[int, ...],
-              dilation: Tuple[int, ...], padding: Tuple[int, ...]) -> Tensor:
-    """Patches of a 3-d input as rows (sliding windows of ``Tensor.unfold``).
-
-    Shape: ``x`` ``[N, C, D, H, W]``; returns ``[N, D_out * H_out * W_out, C * kd * kh * kw]``.
-    """
-    if any(padding):
-        pads: List[int] = []
-        for pad in reversed(padding):
-            pads += [pad, pad]
-        x = F.pad(x, pads)
-    for dim, (k, s, d) in enumerate(zip(kernel, stride, dilation)):
-        # a dilated window spans d * (k - 1) + 1 elements; keep every d-th
-        x = x.unfold(2 + dim, d * (k - 1) + 1, s)[..., ::d]
-    # [N, C, Do, Ho, Wo, kd, kh, kw] -> [N, Do, Ho, Wo, C, kd, kh, kw]
-    x = x.permute(0, 2, 3, 4, 1, 5, 6, 7)
-    return x.reshape(x.shape[0], x.shape[1] * x.shape[2] * x.shape[3], -1)
-
-
-def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    """``floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1``."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
 # ---------------------------------------------------------------------- argument checks
@@ -107,7 +66,7 @@ def check_use_indexed(owner: str, use_indexed: Any) -> Optional[bool]:
     """``use_indexed`` if it is ``None`` or a bool.
 
     The choice never changes a result: an indexed implementation gathers the same
-    patches as the explicit unfold and computes the same per-patch products.
+    patches as the explicit gather and computes the same per-patch products.
     """
     if use_indexed is not None and not isinstance(use_indexed, bool):
         raise ArgumentError(f"{owner}: use_indexed must be None or a bool, got "
@@ -115,8 +74,8 @@ def check_use_indexed(owner: str, use_indexed: Any) -> Optional[bool]:
     return use_indexed
 
 
-# spatial dimensions -> (torch convolution class, patch extraction)
-_GEOMETRY = {1: (Conv1d, unfold_1d), 2: (Conv2d, unfold_2d), 3: (Conv3d, unfold_3d)}
+# spatial dimensions -> torch convolution class
+_GEOMETRY = {1: Conv1d, 2: Conv2d, 3: Conv3d}
 
 
 class _AnalogConvBase(AnalogLayerBase, _ConvNd):
@@ -124,7 +83,7 @@ class _AnalogConvBase(AnalogLayerBase, _ConvNd):
     convolutions (single tile, one tile per group, or split over a tile array).
 
     Subclasses set ``_N_DIMS`` (spatial dimensions, 1 to 3; ``_DIGITAL``, the torch class,
-    and ``_UNFOLD``, the patch extraction, follow from it) and implement
+    follows from it) and implement
     ``_store_weights``, ``get_weights`` and ``forward``.
     """
 
@@ -132,14 +91,12 @@ class _AnalogConvBase(AnalogLayerBase, _ConvNd):
 
     _N_DIMS = 0
     _DIGITAL: Any = _ConvNd
-    _UNFOLD: Callable[..., Tensor]
     _tiles_built = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls._N_DIMS:
-            cls._DIGITAL, unfold = _GEOMETRY[cls._N_DIMS]
-            cls._UNFOLD = staticmethod(unfold)  # type: ignore[assignment]
+            cls._DIGITAL = _GEOMETRY[cls._N_DIMS]
 
     def _init_conv(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple,
                    stride: IntOrTuple, padding: Union[str, IntOrTuple], dilation: IntOrTuple,
@@ -251,12 +208,31 @@ class _AnalogConvBase(AnalogLayerBase, _ConvNd):
         raise NotImplementedError(f"{type(self).__name__} does not define a tile layout")
 
     # ------------------------------------------------------------------ forward helpers
-    def _patches(self, x: Tensor) -> Tuple[Tensor, Tuple[int, ...], bool]:
-        """Check the input and cut it into patch rows.
+    def _patches(self, x: Tensor, widths: Optional[Sequence[int]] = None
+                 ) -> Tuple[List[Tensor], Tuple[int, ...], bool]:
+        """Check the input and cut it into patch rows (:func:`patch_rows`).
+
+        Args:
+            x: the input ``[N, C_in, *spatial]`` or ``[C_in, *spatial]``.
+            widths: column blocks to cut the patch matrix into (default: one block of
+                all ``in_channels * prod(kernel_size)`` columns).
 
         Returns:
-            the patches ``[N, L, in_channels * prod(kernel_size)]``, the output spatial
+            the patch blocks ``[N * L, widths[i]]`` (sample major), the output spatial
             size (``L`` is its product) and whether the input had a batch dimension.
+        """
+        x, padding, out_spatial, batched = self._prepare(x)
+        if widths is None:
+            widths = [self.in_channels * self.kernel_elements]
+        blocks = patch_rows(x, self.kernel_size, self.stride, self.dilation, padding, widths)
+        return blocks, out_spatial, batched
+
+    def _prepare(self, x: Tensor) -> Tuple[Tensor, Tuple[int, ...], Tuple[int, ...], bool]:
+        """Check the input, add the batch dimension and apply the explicit padding.
+
+        Returns:
+            the input ``[N, C_in, *spatial]``, the zero padding left to the patch
+            extraction, the output spatial size and whether the input was batched.
         """
         owner = type(self).__name__
         n_dims = self._N_DIMS
@@ -281,12 +257,11 @@ class _AnalogConvBase(AnalogLayerBase, _ConvNd):
             span = tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation))
             raise ArgumentError(f"{owner}: input spatial size {tuple(x.shape[2:])} (padding "
                                 f"{padding}) is smaller than the dilated kernel {span}")
-        cols = type(self)._UNFOLD(x, self.kernel_size, self.stride, self.dilation, padding)
-        return cols, out_spatial, batched
+        return x, padding, out_spatial, batched
 
     def _pad(self, x: Tensor) -> Tuple[Tensor, Tuple[int, ...]]:
-        """Pad explicitly where the unfold cannot (string padding, non-zero modes);
-        returns the input and the symmetric zero padding left to the unfold."""
+        """Pad explicitly where the patch extraction cannot (string padding, non-zero
+        modes); returns the input and the symmetric zero padding left to it."""
         if isinstance(self.padding, str) or self.padding_mode != "zeros":
             pads = self._reversed_padding_repeated_twice
             if any(pads):
@@ -296,9 +271,15 @@ class _AnalogConvBase(AnalogLayerBase, _ConvNd):
         return x, tuple(self.padding)
 
     def _to_image(self, rows: Tensor, out_spatial: Tuple[int, ...], batched: bool) -> Tensor:
-        """``[N, L, C_out]`` -> ``[N, C_out, *out_spatial]`` (batch dimension dropped again
-        for unbatched inputs)."""
-        out = rows.transpose(1, 2).reshape(rows.shape[0], self.out_channels, *out_spatial)
+        """``[N * L, C_out]`` -> ``[N, C_out, *out_spatial]`` as a view of the rows
+        (channels-last strides, no copy; batch dimension dropped again for unbatched
+        inputs).
+
+        The gradient flows back as one contiguous ``[N * L, C_out]`` copy, shared by
+        every tile that produced the rows."""
+        batch = rows.shape[0] // math.prod(out_spatial)
+        out = rows.view(batch, -1, self.out_channels).transpose(1, 2).reshape(
+            batch, self.out_channels, *out_spatial)
         return out if batched else out.squeeze(0)
 
     # ------------------------------------------------------------------ printing
@@ -431,13 +412,23 @@ class _AnalogConvNd(_AnalogConvBase):
         Shape: input ``[N, C_in, *spatial]`` or ``[C_in, *spatial]``; output
         ``[N, C_out, *out_spatial]`` (or without the batch dimension).
         """
-        cols, out_spatial, batched = self._patches(x)
-        if self.groups == 1:
-            rows = self.analog_module(cols)
-        else:
-            parts = cols.split(self.in_features, dim=-1)  # channel-first: one per group
+        if self.groups > 1:
+            # channel-first patches: the columns of a group are one block
+            parts, out_spatial, batched = self._patches(x, [self.in_features] * self.groups)
             rows = torch.cat([tile(part) for part, tile in zip(parts, self.analog_groups)],
                              dim=-1)
+            return self._to_image(rows, out_spatial, batched)
+        module = self.analog_module
+        in_sizes = getattr(module, "in_sizes", ())
+        if type(module) is TileModuleArray and len(in_sizes) > 1:  # pylint: disable=C0123
+            # the array's sum over its input splits, each split gathered on its own
+            parts, out_spatial, batched = self._patches(x, in_sizes)
+            rows = grid_forward(module.array, parts)
+            if module.bias is not None:
+                rows = rows + module.bias
+        else:  # a single tile, or an array kind with its own forward (splits views)
+            parts, out_spatial, batched = self._patches(x)
+            rows = module(parts[0])
         return self._to_image(rows, out_spatial, batched)
 
 
@@ -458,7 +449,7 @@ class AnalogConv2d(_AnalogConvNd):
     ``SingleRPUConfig()``).
 
     ``use_indexed`` (``None``, ``True`` or ``False``) is kept as an attribute for
-    compatibility. The patches are always extracted with an explicit unfold; an indexed
+    compatibility. The patches are always gathered explicitly into a matrix; an indexed
     implementation gathers the same patches and computes the same per-patch products,
     so the results do not depend on it.
 

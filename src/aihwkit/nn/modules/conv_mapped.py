@@ -47,7 +47,7 @@ class _AnalogConvNdMapped(_AnalogConvBase):
     * prod(kernel_size)``) and ``out_features`` (``out / groups``) give the size of one
     group's weight matrix. ``weight`` is ``None``;
     ``bias`` is a digital ``Parameter [out]`` of the layer (or ``None``). ``use_indexed``
-    (``None`` or a bool) is kept as an attribute: the patches are always unfolded, which
+    (``None`` or a bool) is kept as an attribute: the patches are always gathered, which
     gives the same results as an indexed gather.
 
     Raises:
@@ -175,10 +175,9 @@ class _AnalogConvNdMapped(_AnalogConvBase):
         Shape: input ``[N, C_in, *spatial]`` or ``[C_in, *spatial]``; output
         ``[N, C_out, *out_spatial]`` (or without the batch dimension).
         """
-        cols, out_spatial, batched = self._patches(x)
         # patch columns are channel-first: groups, and channel splits within a group,
-        # are consecutive column ranges
-        parts = cols.split(self._widths * self.groups, dim=-1)
+        # are consecutive column ranges, each gathered on its own
+        parts, out_spatial, batched = self._patches(x, self._widths * self.groups)
         splits = len(self.in_sizes)
         outputs = [grid_forward(grid, parts[g * splits:(g + 1) * splits])
                    for g, grid in enumerate(self._grids())]
