@@ -17,6 +17,7 @@ from aihwkit.exceptions import (
     AnalogBiasConfigError, ArgumentError, TileError, TorchTileConfigError)
 from aihwkit.simulator.rpu_base.weight_ops import check_modifier, modify_weights_torch
 from aihwkit.simulator.tiles.checks import autocast_input, check_finite
+from aihwkit.simulator.tiles.finite_checks import check_finite_input
 from aihwkit.simulator.tiles.inference import InferenceTileWithPeriphery
 from aihwkit.simulator.tiles.torch_tile import TorchSimulatorTile
 
@@ -147,7 +148,8 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
         ``[B, out_size]`` (tile units) and the input's shape."""
         x = autocast_input(x, self.get_dtype())
         self._check_tensor("x", x, self.in_size, False)
-        check_finite("x", x)
+        with torch.no_grad():  # a check only: no graph, one host read
+            check_finite_input(x)
         self.tile.set_config(self.rpu_config)
         rows, shape = self._to_rows(x, False)
         if self.input_range is not None:

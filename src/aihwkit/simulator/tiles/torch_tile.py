@@ -10,6 +10,12 @@ common factor until every sample passes), ``mv_type`` ``ONE_PASS`` (or perfect),
 input/output noise, resolution, stochastic rounding and asymmetry, ``w_noise``
 (``ADDITIVE_CONSTANT``/``PCM_READ``) and IR drop. Output nonlinearity, voltage offsets,
 series resistance and read asymmetry are not simulated.
+
+Memory kept for backward is close to a digital layer's: with deterministic inputs (no
+stochastic input rounding, input noise or asymmetry, IR drop or weight noise) the DAC
+inputs are recomputed from the layer input in backward instead of being stored; the
+quantizers store nothing and the ADC clip stores a bool mask only when an output
+saturated.
 """
 
 import math
@@ -18,6 +24,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
+from torch.autograd import Function
+from torch.autograd.function import once_differentiable
 from torch.nn import Module, Parameter
 
 from aihwkit.exceptions import (
@@ -77,16 +85,67 @@ def _bound(value: float) -> float:
 
 def _quantize(values: Tensor, step: float, sto_round: bool,
               gen: Optional[torch.Generator]) -> Tensor:
-    """``step * rint(v / step)``, straight-through gradient."""
+    """``values + (step * rint(v / step) - values)``, straight-through gradient."""
     if step <= 0:
         return values
+    if not values.requires_grad:
+        return _quantized(values, step, sto_round, gen)
+    return _StraightThroughQuantize.apply(values, step, sto_round, gen)
+
+
+def _quantized(values: Tensor, step: float, sto_round: bool,
+               gen: Optional[torch.Generator]) -> Tensor:
+    """The quantized values, computed in place on one temporary (no autograd).
+
+    Written as ``values + (q - values)`` so that it rounds exactly like the
+    straight-through expression used for gradients.
+    """
     with torch.no_grad():
-        scaled = values / step
+        out = values / step
         if sto_round:
-            scaled = scaled + torch.rand(values.shape, generator=gen, device=values.device,
-                                         dtype=values.dtype) - 0.5
-        quantized = torch.round(scaled) * step
-    return values + (quantized - values).detach()
+            out.add_(torch.rand(values.shape, generator=gen, device=values.device,
+                                dtype=values.dtype)).sub_(0.5)
+        out.round_().mul_(step).sub_(values).add_(values)
+    return out
+
+
+class _StraightThroughQuantize(Function):
+    """Quantization whose gradient is the identity; saves nothing for backward."""
+
+    # pylint: disable=arguments-differ,abstract-method
+    @staticmethod
+    def forward(ctx: Any, values: Tensor, step: float, sto_round: bool,
+                gen: Optional[torch.Generator]) -> Tensor:
+        return _quantized(values, step, sto_round, gen)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tuple[Tensor, None, None, None]:
+        return grad, None, None, None
+
+
+def _clamp(values: Tensor, bound: float) -> Tensor:
+    """``clamp(values, -bound, bound)``; clipped entries get no gradient."""
+    if not values.requires_grad:
+        return torch.clamp(values, -bound, bound)
+    return _MaskedClamp.apply(values, bound)
+
+
+class _MaskedClamp(Function):
+    """Clamp to ``[-bound, bound]`` saving a bool mask (1 byte per entry) for backward."""
+
+    # pylint: disable=arguments-differ,abstract-method
+    @staticmethod
+    def forward(ctx: Any, values: Tensor, bound: float,
+                inside: Optional[Tensor] = None) -> Tensor:
+        if inside is None:
+            inside = (values >= -bound).logical_and_(values <= bound)
+        ctx.save_for_backward(inside)
+        return torch.clamp(values, -bound, bound)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tuple[Tensor, None, None]:
+        (inside,) = ctx.saved_tensors
+        return torch.where(inside, grad, grad.new_zeros(())), None, None
 
 
 def _mv(weights: Tensor, u: Tensor) -> Tensor:
@@ -94,6 +153,89 @@ def _mv(weights: Tensor, u: Tensor) -> Tensor:
     if weights.dim() == 2:
         return u @ weights.t()
     return torch.einsum("boi,bi->bo", weights, u)
+
+
+def _recomputable_inputs(io: Any, weights: Tensor) -> bool:
+    """Whether the DAC inputs are a deterministic function of ``x`` used only by the
+    plain product (so backward can recompute them instead of saving them)."""
+    return (weights.dim() == 2 and not io.inp_sto_round and io.inp_noise <= 0
+            and io.inp_asymmetry == 0 and io.ir_drop <= 0
+            and (io.w_noise <= 0 or io.w_noise_type == WeightNoiseType.NONE))
+
+
+def _scaled(x: Tensor, factor: Any) -> Tensor:
+    """``x * factor`` (``factor`` a float or per-sample ``[B]``)."""
+    if isinstance(factor, Tensor):
+        return x * factor.unsqueeze(1)
+    return x * factor if factor != 1.0 else x
+
+
+def _prepare(x: Tensor, factor: Any, step: float, bound: float, sto_round: bool,
+             gen: Optional[torch.Generator]) -> Tensor:
+    """DAC inputs: scaled, quantized (straight-through), clipped to ``[-bound, bound]``."""
+    u = _quantize(_scaled(x, factor), step, sto_round, gen)
+    return _clamp(u, bound) if math.isfinite(bound) else u
+
+
+def _prepare_inplace(x: Tensor, factor: Any, step: float, bound: float,
+                     masks: Optional[List[Tensor]] = None) -> Tensor:
+    """:func:`_prepare` without autograd and stochastic rounding, reusing temporaries;
+    appends the not-clipped mask to ``masks`` when given (and the bound is finite)."""
+    u = _scaled(x, factor)
+    if step > 0:
+        scaled = u
+        u = _quantized(scaled, step, False, None)
+        del scaled
+    elif u is x:
+        u = x.clone() if math.isfinite(bound) else x
+    if math.isfinite(bound):
+        if masks is not None:
+            masks.append((u >= -bound).logical_and_(u <= bound))
+        u.clamp_(-bound, bound)
+    return u
+
+
+class _PreparedMV(Function):
+    """``W clip(quant(x * factor))`` saving only ``x``, ``W`` and the factor.
+
+    Backward recomputes the DAC inputs (deterministic: no stochastic rounding or input
+    noise) and applies the same gradient rules as the step-by-step graph: identity
+    through the quantizer, zero where the input was clipped, times the factor.
+    """
+
+    # pylint: disable=arguments-differ,abstract-method
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, weights: Tensor, factor: Any, step: float,
+                bound: float) -> Tensor:
+        with torch.no_grad():
+            out = _mv(weights, _prepare_inplace(x, factor, step, bound))
+        scale = factor if isinstance(factor, Tensor) else None
+        ctx.save_for_backward(x, weights, scale)
+        ctx.factor = None if scale is not None else factor
+        ctx.step, ctx.bound = step, bound
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> Tuple[Optional[Tensor], ...]:
+        x, weights, scale = ctx.saved_tensors
+        factor = scale if scale is not None else ctx.factor
+        with torch.no_grad():
+            inside = []
+            u = _prepare_inplace(x, factor, ctx.step, ctx.bound, inside)
+            inside = inside[0] if inside else None
+            grad_w = grad.t().mm(u) if ctx.needs_input_grad[1] else None
+            del u
+            grad_x = None
+            if ctx.needs_input_grad[0]:
+                grad_x = grad.mm(weights)  # a fresh result: masked and scaled in place
+                if inside is not None:
+                    grad_x.masked_fill_(inside.logical_not_(), 0.0)
+                if isinstance(factor, Tensor):
+                    grad_x.mul_(factor.unsqueeze(1))
+                elif factor != 1.0:
+                    grad_x.mul_(factor)
+        return grad_x, grad_w, None, None, None
 
 
 class TorchSimulatorTile(Module):
@@ -229,7 +371,10 @@ class TorchSimulatorTile(Module):
             if kind == _NM.CONSTANT:
                 return torch.full((x.shape[0],), thres if thres > 0 else 1.0,
                                   device=x.device, dtype=x.dtype)
-            scale = x.abs().amax(dim=1) if kind == _NM.ABS_MAX else x.amax(dim=1)
+            if kind == _NM.ABS_MAX:  # max |x| per sample, without a |x| temporary
+                scale = torch.maximum(x.amax(dim=1), x.amin(dim=1).neg_())
+            else:
+                scale = x.amax(dim=1)
             return scale.clamp(max=thres) if thres > 0 else scale
 
     def _managed(self, weights: Tensor, x: Tensor, io: Any) -> Tensor:
@@ -245,35 +390,41 @@ class TorchSimulatorTile(Module):
         reduction = 1.0
         while True:
             factor = 1.0 / reduction if scale is None else 1.0 / (scale * reduction)
-            if isinstance(factor, Tensor):
-                u = x * factor.unsqueeze(1)
-            else:
-                u = x * factor if factor != 1.0 else x
-            out, failed = self._one_pass(weights, u, io, gen)
+            out, failed = self._one_pass(weights, x, factor, io, gen)
             done = (not bm_on or not failed or int(reduction) > io.max_bm_factor
                     or (inp_step > 0 and reduction > io.max_bm_res / inp_step))
             if done:
                 break
             reduction *= 2.0
-        out = out * (io.out_scale * reduction)
-        if scale is not None:
-            out = out * scale.unsqueeze(1)
+        if io.out_scale * reduction != 1.0:  # multiplying by 1.0 is exact: skipped
+            out = out * (io.out_scale * reduction)
+        if scale is not None:  # out is a fresh result that autograd does not keep
+            out = out.mul_(scale.unsqueeze(1))
         if zero_rows is not None and bool(zero_rows.any()):
             out = torch.where(zero_rows.unsqueeze(1), torch.zeros_like(out), out)
         return out
 
-    def _one_pass(self, weights: Tensor, u: Tensor, io: Any,
+    def _one_pass(self, weights: Tensor, x: Tensor, factor: Any, io: Any,
                   gen: torch.Generator) -> Tuple[Tensor, bool]:
-        """Prepare inputs, analog MV, finalize outputs; also whether any output saturated."""
+        """Scale and prepare inputs, analog MV, finalize outputs; also whether any output
+        saturated. ``factor`` is a float or a per-sample ``[B]`` input scale."""
         inp_bound = _bound(io.inp_bound)
-        u = _quantize(u, _step(io.inp_res, io.inp_bound), io.inp_sto_round, gen)
-        if math.isfinite(inp_bound):
-            u = torch.clamp(u, -inp_bound, inp_bound)
+        inp_step = _step(io.inp_res, io.inp_bound)
+        if _recomputable_inputs(io, weights) and torch.is_grad_enabled() and (
+                x.requires_grad or weights.requires_grad):
+            v = _PreparedMV.apply(x, weights, factor, inp_step, inp_bound)
+            return self._finish(weights, None, v, io, gen)
+        u = _prepare(x, factor, inp_step, inp_bound, io.inp_sto_round, gen)
         if io.inp_noise > 0:
             u = u + io.inp_noise * self._randn(u)
         if io.inp_asymmetry != 0:
             u = torch.where(u < 0, u * (1.0 - io.inp_asymmetry), u)
-        v = _mv(weights, u)
+        return self._finish(weights, u, _mv(weights, u), io, gen)
+
+    def _finish(self, weights: Tensor, u: Optional[Tensor], v: Tensor, io: Any,
+                gen: torch.Generator) -> Tuple[Tensor, bool]:
+        """Weight noise, IR drop, output noise, ADC; ``u`` is only needed (and given)
+        for IR drop and weight noise."""
         if io.ir_drop > 0:
             v = v - self._ir_drop(weights, u, io)
         if io.w_noise > 0 and io.w_noise_type != WeightNoiseType.NONE:
@@ -284,18 +435,27 @@ class TorchSimulatorTile(Module):
             v = v + io.w_noise * std * self._randn(v)
         if io.out_asymmetry > 0:
             v = torch.where(v < 0, v * (1.0 - io.out_asymmetry), v)
+        # v is a fresh product that autograd does not keep: noise is added in place
+        # (the draw comes first: a compiled graph may break at the random draw)
         if self.out_noise_values is not None:
-            v = v + self.out_noise_values.to(v.dtype) * self._randn(v)
+            noise = self._randn(v)
+            v = v.add_(noise.mul_(self.out_noise_values.to(v.dtype)))
         elif io.out_noise > 0:
-            v = v + io.out_noise * self._randn(v)
+            noise = self._randn(v)
+            v = v.add_(noise.mul_(io.out_noise))
         out_bound = _bound(io.out_bound)
         if not math.isfinite(out_bound):
             return v, False
         v = _quantize(v, _step(io.out_res, io.out_bound), io.out_sto_round, gen)
         with torch.no_grad():
+            inside = (v >= -out_bound).logical_and_(v <= out_bound)
+            if bool(inside.all()):  # nothing saturates: the clip is the identity
+                return v, False
             failed = bool((v > out_bound).any()) or (
                 io.bm_test_negative_bound and bool((v < -out_bound).any()))
-        return torch.clamp(v, -out_bound, out_bound), failed
+        if not v.requires_grad:
+            return torch.clamp(v, -out_bound, out_bound), failed
+        return _MaskedClamp.apply(v, out_bound, inside), failed
 
     @staticmethod
     def _ir_drop(weights: Tensor, u: Tensor, io: Any) -> Tensor:
