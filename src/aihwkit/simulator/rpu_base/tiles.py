@@ -29,6 +29,16 @@ def _sizes(x_size: Any, d_size: Any) -> None:
             raise ArgumentError(f"{name} must be an integer >= 1, got {value!r}")
 
 
+def _build(tile: Any, base: type, x_size: int, d_size: int, rpu_config: Any, device: Any,
+           dtype: torch.dtype, seed: Optional[int]) -> None:
+    """Initialise ``tile`` as a ``base`` engine with its own generator and zero weights."""
+    _sizes(x_size, d_size)
+    device = torch.device(device)
+    base.__init__(tile, rpu_config, d_size, x_size, device=device, dtype=dtype,
+                  rng=TileRNG(device, seed))
+    tile.set_weights(torch.zeros(d_size, x_size, dtype=dtype, device=device))
+
+
 class FloatingPointTile(RPUSimple):
     """Exact floating point engine tile of ``d_size x x_size`` weights.
 
@@ -43,15 +53,11 @@ class FloatingPointTile(RPUSimple):
     def __init__(self, x_size: int, d_size: int, rpu_config: Optional[Any] = None,
                  device: Any = "cpu", dtype: torch.dtype = torch.float32,
                  seed: Optional[int] = None) -> None:
-        _sizes(x_size, d_size)
         if rpu_config is None:
             # pylint: disable=import-outside-toplevel
             from aihwkit.simulator.configs.configs import FloatingPointRPUConfig
             rpu_config = FloatingPointRPUConfig()
-        device = torch.device(device)
-        super().__init__(rpu_config, d_size, x_size, device=device, dtype=dtype,
-                         rng=TileRNG(device, seed))
-        self.set_weights(torch.zeros(d_size, x_size, dtype=dtype, device=device))
+        _build(self, RPUSimple, x_size, d_size, rpu_config, device, dtype, seed)
 
 
 class AnalogTile(RPUPulsed):
@@ -69,15 +75,11 @@ class AnalogTile(RPUPulsed):
     def __init__(self, x_size: int, d_size: int, rpu_config: Optional[Any] = None,
                  device: Any = "cpu", dtype: torch.dtype = torch.float32,
                  seed: Optional[int] = None) -> None:
-        _sizes(x_size, d_size)
         if rpu_config is None:
             # pylint: disable=import-outside-toplevel
             from aihwkit.simulator.configs.configs import SingleRPUConfig
             rpu_config = SingleRPUConfig()
-        device = torch.device(device)
-        super().__init__(rpu_config, d_size, x_size, device=device, dtype=dtype,
-                         rng=TileRNG(device, seed))
-        self.set_weights(torch.zeros(d_size, x_size, dtype=dtype, device=device))
+        _build(self, RPUPulsed, x_size, d_size, rpu_config, device, dtype, seed)
 
 
 __all__ = ["AnalogTile", "FloatingPointTile", "WeightClipParameter", "WeightRemapParameter",
