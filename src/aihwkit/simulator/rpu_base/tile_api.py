@@ -5,37 +5,13 @@ Every numeric argument is checked (finite, in range, of the right kind) before t
 engine changes; errors are :class:`~aihwkit.exceptions.ArgumentError` naming it.
 """
 
-import math
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import torch
 
 from aihwkit.exceptions import ArgumentError, ConfigError, TileError
+from aihwkit.simulator.rpu_base.arguments import check_integer, check_real
 from aihwkit.simulator.rpu_base.state import export_state, import_state
-
-
-def _real(name: str, value: Any, minimum: Optional[float] = None,
-          maximum: Optional[float] = None) -> float:
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ArgumentError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ArgumentError(f"{name} must be finite, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ArgumentError(f"{name} must be >= {minimum}, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise ArgumentError(f"{name} must be <= {maximum}, got {value!r}")
-    return value
-
-
-def _integer(name: str, value: Any, minimum: Optional[int] = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ArgumentError(f"{name} must be an integer, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ArgumentError(f"{name} must be >= {minimum}, got {value!r}")
-    return value
 
 
 class EngineTileAPI:
@@ -101,13 +77,13 @@ class EngineTileAPI:
 
     def set_learning_rate(self, learning_rate: float) -> None:
         """Set the engine learning rate (finite, ``>= 0``)."""
-        self.learning_rate = _real("learning_rate", learning_rate, minimum=0.0)
+        self.learning_rate = check_real("learning_rate", learning_rate, minimum=0.0)
 
     # ------------------------------------------------------------------ weights
     def set_weights_uniform_random(self, min_value: float, max_value: float) -> None:
         """Weights drawn uniformly from ``[min_value, max_value)`` (tile generator)."""
-        low = _real("min_value", min_value)
-        high = _real("max_value", max_value)
+        low = check_real("min_value", min_value)
+        high = check_real("max_value", max_value)
         if high < low:
             raise ArgumentError(f"max_value must be >= min_value, got {high} < {low}")
         draw = self.rng.uniform((self.d_size, self.x_size), self.dtype)  # type: ignore
@@ -119,12 +95,12 @@ class EngineTileAPI:
 
     def set_hidden_update_index(self, index: int) -> None:
         """Choose the sub-device that receives the next update (unit cells)."""
-        self.device_engine.set_hidden_update_index(_integer("index", index, minimum=0))
+        self.device_engine.set_hidden_update_index(check_integer("index", index, minimum=0))
 
     # ------------------------------------------------------------------ device operations
     def decay_weights(self, alpha: float = 1.0) -> None:
         """Decay towards the reset values with the decay rate scaled by ``alpha >= 0``."""
-        self.device_engine.decay_weights(_real("alpha", alpha, minimum=0.0))
+        self.device_engine.decay_weights(check_real("alpha", alpha, minimum=0.0))
 
     def diffuse_weights(self) -> None:
         """One diffusion step."""
@@ -132,15 +108,15 @@ class EngineTileAPI:
 
     def drift_weights(self, delta_t: float = 1.0) -> None:
         """Device drift over ``delta_t >= 0`` time units."""
-        self.device_engine.drift_weights(_real("delta_t", delta_t, minimum=0.0))
+        self.device_engine.drift_weights(check_real("delta_t", delta_t, minimum=0.0))
 
     def reset_columns(self, start_column_idx: int = 0, num_columns: int = 1,
                       reset_prob: float = 1.0) -> None:
         """Reset ``num_columns`` columns (``-1``: all) from ``start_column_idx``."""
         self.device_engine.reset_columns(
-            _integer("start_column_idx", start_column_idx),
-            _integer("num_columns", num_columns, minimum=-1),
-            _real("reset_prob", reset_prob, minimum=0.0, maximum=1.0))
+            check_integer("start_column_idx", start_column_idx),
+            check_integer("num_columns", num_columns, minimum=-1),
+            check_real("reset_prob", reset_prob, minimum=0.0, maximum=1.0))
 
     # ------------------------------------------------------------------ extra state
     def dump_extra(self) -> Dict[str, Any]:
