@@ -5,9 +5,12 @@ engines. The walk over that object graph lives in :mod:`aihwkit.simulator.rpu_ba
 and is shared by device moves (:meth:`EngineBase.to`), state export/import and copies.
 """
 
-from typing import Callable, Optional
+from collections import OrderedDict
+from typing import Callable, Dict, List, Optional
 
 import torch
+
+from aihwkit.exceptions import TileError
 
 from aihwkit.simulator.rpu_base.state import engine_parts, map_tensors
 
@@ -41,3 +44,21 @@ class EngineBase:
         for part in engine_parts(self):
             part.device = device
             part.dtype = dtype
+
+
+class NoHiddenParameters:
+    """Hidden-parameter interface of an engine whose device keeps nothing but its weights."""
+
+    def get_hidden_parameters(self) -> "OrderedDict[str, torch.Tensor]":
+        """No hidden parameters: an empty dict."""
+        return OrderedDict()
+
+    def get_hidden_parameter_names(self) -> List[str]:
+        """No hidden parameters: an empty list."""
+        return []
+
+    def set_hidden_parameters(self, params: Dict[str, torch.Tensor]) -> None:
+        """Accept only an empty set of hidden parameters."""
+        if params:
+            raise TileError(f"{type(self).__name__} has no hidden parameters, got "
+                            f"{sorted(params)}")

@@ -17,9 +17,8 @@ otherwise to the nearest multiple) and the weights are clipped to ``[w_min, w_ma
 ``dw_min = 0`` gives exact SGD within the bounds.
 """
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -29,7 +28,7 @@ from aihwkit.simulator.parameters.helpers import _PrintableMixin, lazy_class
 from aihwkit.simulator.parameters.io import IOParameters
 from aihwkit.simulator.parameters.mapping import MappableRPU
 from aihwkit.simulator.parameters.pre_post import PrePostProcessingRPU
-from aihwkit.simulator.rpu_base.base import EngineBase
+from aihwkit.simulator.rpu_base.base import EngineBase, NoHiddenParameters
 from aihwkit.simulator.rpu_base.periphery import IOManager
 from aihwkit.simulator.rpu_base.rng import TileRNG
 from aihwkit.simulator.tiles.periphery import TileWithPeriphery
@@ -78,7 +77,7 @@ class CustomRPUConfig(MappableRPU, PrePostProcessingRPU):
     update: CustomUpdateParameters = field(default_factory=CustomUpdateParameters)
 
 
-class CustomSimulatorTile(EngineBase):
+class CustomSimulatorTile(NoHiddenParameters, EngineBase):
     """Engine of :class:`CustomTile`.
 
     Args:
@@ -145,19 +144,6 @@ class CustomSimulatorTile(EngineBase):
         self.weights = weights.detach().to(self.device, self.dtype).clamp(
             par.w_min, par.w_max).clone()
 
-    def get_hidden_parameters(self) -> "OrderedDict[str, Tensor]":
-        """This device has no hidden parameters."""
-        return OrderedDict()
-
-    def get_hidden_parameter_names(self) -> List[str]:
-        """This device has no hidden parameters."""
-        return []
-
-    def set_hidden_parameters(self, params: Dict[str, Tensor]) -> None:
-        """Accept only an empty set of hidden parameters."""
-        if params:
-            raise TileError("CustomSimulatorTile has no hidden parameters, got "
-                            f"{sorted(params)}")
 
     def brief_info(self) -> str:
         """``CustomSimulatorTile(d_size, x_size)``."""

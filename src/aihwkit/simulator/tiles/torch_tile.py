@@ -19,8 +19,7 @@ saturated.
 """
 
 import math
-from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -32,6 +31,7 @@ from aihwkit.exceptions import (
     ArgumentError, ConfigError, TileError, TorchTileConfigError, check_choice)
 from aihwkit.simulator.parameters.enums import (
     AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
+from aihwkit.simulator.rpu_base.base import NoHiddenParameters
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
 _NM = NoiseManagementType
@@ -238,7 +238,7 @@ class _PreparedMV(Function):
         return grad_x, grad_w, None, None, None
 
 
-class TorchSimulatorTile(Module):
+class TorchSimulatorTile(NoHiddenParameters, Module):
     """Weights ``[d_size, x_size]`` and the differentiable analog forward.
 
     Args:
@@ -327,18 +327,6 @@ class TorchSimulatorTile(Module):
         with torch.no_grad():
             self.weight.addmm_(d.t(), x, alpha=-self.learning_rate)
 
-    def get_hidden_parameters(self) -> "OrderedDict[str, Tensor]":
-        """No hidden parameters."""
-        return OrderedDict()
-
-    def get_hidden_parameter_names(self) -> List[str]:
-        """No hidden parameters."""
-        return []
-
-    def set_hidden_parameters(self, params: Dict[str, Tensor]) -> None:
-        """Accept only an empty set of hidden parameters."""
-        if params:
-            raise ConfigError("TorchSimulatorTile has no hidden parameters")
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: Tensor, is_test: bool = False,  # pylint: disable=arguments-differ
