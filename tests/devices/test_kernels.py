@@ -89,6 +89,13 @@ CASES = {
 }
 
 
+
+@pytest.fixture(autouse=True)
+def _torch_kernels(monkeypatch):
+    """These cases compare the batched torch kernels (large tiles, GPU); the compiled
+    per-pulse kernels of small CPU tiles are compared in test_engine_speed_fused.py."""
+    monkeypatch.setattr(kernels, "FUSED_WORK", 0)
+
 def dense_counts(sequence, dtype=torch.float64):
     """Counts ``n[b, i, j] = sequence[b]`` for every crosspoint (deterministic)."""
     batch = len(sequence)

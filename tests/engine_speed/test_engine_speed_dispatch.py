@@ -14,34 +14,30 @@ import math
 import pytest
 import torch
 
-from aihwkit.simulator.configs.devices import (
-    ConstantStepDevice, ExpStepDevice, LinearStepDevice, SoftBoundsDevice)
+from aihwkit.simulator.configs.devices import SoftBoundsDevice
 from aihwkit.simulator.rpu_base import kernels
 from aihwkit.simulator.rpu_base.devices._affine import AffineStepEngine
 from aihwkit.simulator.rpu_base.pulses import PulseCounts
 from aihwkit.simulator.rpu_base.rng import TileRNG
 from aihwkit.simulator.rpu_base.tile import build_device
+from tests.engine_speed.device_cases import CASES as ALL_CASES
 
 ROWS, COLS = 32, 64
 Z = 4.0
 BATCHES = (1, kernels.CLASSIFY_BATCH, kernels.CLASSIFY_BATCH + 1, 9)
 
-CASES = {
-    # slopes -dw/w_max from about -0.2 to below -1 across the crosspoints
-    "soft_bounds_all_slopes": lambda std: SoftBoundsDevice(
-        dw_min=0.05, w_max=0.1, w_min=-0.1, dw_min_dtod=0.5, w_max_dtod=0.5, w_min_dtod=0.5,
-        up_down_dtod=0.05, dw_min_std=std),
-    "soft_bounds_additive": lambda std: SoftBoundsDevice(
-        dw_min=0.05, w_max=0.1, w_min=-0.1, dw_min_dtod=0.5, w_max_dtod=0.5, w_min_dtod=0.5,
-        mult_noise=False, dw_min_std=std),
-    "soft_bounds_fine": lambda std: SoftBoundsDevice(dw_min=0.005, dw_min_std=std),
-    "linear_step": lambda std: LinearStepDevice(dw_min=0.01, w_max=0.2, w_min=-0.2,
-                                                dw_min_std=std),
-    "constant_step": lambda std: ConstantStepDevice(dw_min=0.01, w_max=0.05, w_min=-0.05,
-                                                    dw_min_std=std),
-    "exp_step": lambda std: ExpStepDevice(dw_min=0.005, w_max=0.2, w_min=-0.2,
-                                          dw_min_std=std),
-}
+
+@pytest.fixture(autouse=True)
+def _torch_kernels(monkeypatch):
+    """These cases compare the batched torch kernels (large tiles, GPU); the compiled
+    per-pulse kernels of small CPU tiles are compared in test_engine_speed_fused.py."""
+    monkeypatch.setattr(kernels, "FUSED_WORK", 0)
+
+# the torch kernels' cases (the reference device and the spread LinearStep are compared
+# in the compiled kernels' tests)
+CASES = {name: ALL_CASES[name] for name in ("soft_bounds_all_slopes", "soft_bounds_additive",
+                                            "soft_bounds_fine", "linear_step", "constant_step",
+                                            "exp_step")}
 
 
 def make(config, seed=3):

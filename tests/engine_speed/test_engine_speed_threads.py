@@ -22,6 +22,8 @@ def seen_threads(monkeypatch, batch, rows, cols):
         original(engine, counts)
 
     monkeypatch.setattr(kernels, "apply_pulses", recording)
+    # the two-stage path (the fused whole-update kernel runs no torch operations)
+    monkeypatch.setattr(kernels, "choose_update", lambda *args: None)
     engine = build_device(ConstantStepDevice(), rows, cols, device=CPU, dtype=torch.float32,
                           rng=TileRNG(CPU, seed=0))
     engine.update(torch.rand(batch, cols), torch.rand(batch, rows), 0.01, UpdateParameters())

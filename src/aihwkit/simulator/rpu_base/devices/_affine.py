@@ -178,6 +178,14 @@ class AffineStepEngine(PulsedDeviceEngine):
     def model_params(self) -> Params:
         return affine_params(*self.coefficients(), self.c2c_std, self.mult_noise)
 
+    def affine_coefficients(self, p: Params) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        # x_mid + sign x_half, as the per-pulse rule selects them
+        return (p["a_mid"] + p["a_half"], p["c_mid"] + p["c_half"],
+                p["a_mid"] - p["a_half"], p["c_mid"] - p["c_half"])
+
+    def affine_mult_noise(self) -> bool:
+        return self.mult_noise
+
     def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: Params) -> Tensor:
         return self.clip_state(affine_pulse(w, sign, noise, p, self.c2c_std, self.mult_noise),
                                p)

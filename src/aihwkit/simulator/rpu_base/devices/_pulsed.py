@@ -273,6 +273,37 @@ class PulsedDeviceEngine(DeviceEngine):
             flags["reversed"] = bool((p["step_up"] < 0).any() or (p["step_down"] > 0).any())
         return flags
 
+    def affine_coefficients(self, p: Params) -> Optional[Tuple[Tensor, Tensor, Tensor, Tensor]]:
+        """``(a_up, c_up, a_down, c_down)`` ``[d, x]`` when every pulse of this model is the
+        affine map ``w + a w + c`` (plus noise), rounded exactly as :meth:`pulse` forms
+        them from ``p``; ``None`` for other models. The fused kernel applies such maps."""
+        return None
+
+    def affine_maps(self) -> Any:
+        """:class:`~aihwkit.simulator.rpu_base.kernels.fused.AffineMaps` of the current
+        parameters (cached with them); only for models with :meth:`affine_coefficients`."""
+        params = self.pulse_params()
+        cached = self._cache_flags.get("affine_maps")
+        if cached is None:
+            # pylint: disable=import-outside-toplevel
+            from aihwkit.simulator.rpu_base.kernels.fused import AffineMaps
+            coefficients = self.affine_coefficients(params)
+            if coefficients is None:
+                raise TileError(f"{type(self).__name__} has no affine pulse maps")
+            cached = AffineMaps.from_tensors(*coefficients, params["lo"], params["hi"],
+                                             self.affine_mult_noise(), self.c2c_std)
+            self._cache_flags["affine_maps"] = cached
+        return cached
+
+    def affine_mult_noise(self) -> bool:
+        """Whether the noise of the affine maps multiplies the whole step."""
+        return True
+
+    @property
+    def fused_affine(self) -> bool:
+        """Whether this model defines :meth:`affine_coefficients` (fused kernel)."""
+        return type(self).affine_coefficients is not PulsedDeviceEngine.affine_coefficients
+
     def pulse_flag(self, name: str) -> Any:
         """One of :meth:`model_flags` for the current parameters."""
         self.pulse_params()
@@ -383,6 +414,10 @@ class PulsedDeviceEngine(DeviceEngine):
             self._store(stored)
             return
         gran = float(granularity) if granularity is not None else self.granularity()
+        fused = kernels.choose_update(self, x, lr, gran, up)
+        if fused is not None:
+            fused(self, x, d, lr, gran, up)
+            return
         counts = pulse_counts(x, d, lr, gran, up, self.rng, check_finite=True)
         if counts.d_sparsity is not None:
             self.d_sparsity = counts.d_sparsity[-1]

@@ -33,6 +33,11 @@ class ConstantStepEngine(PulsedDeviceEngine):
             step = step * (1 + self.c2c_std * noise)
         return self.clip_state(w + step, p)
 
+    def affine_coefficients(self, p: Params) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        # the steps exactly as pulse() forms them: half + sign * mid
+        zero = torch.zeros_like(p["mid"])
+        return zero, p["half"] + p["mid"], zero, p["half"] - p["mid"]
+
     def step_terms(self, w: Tensor, sign: Tensor, p: Params) -> Tuple[Tensor, Tensor, Tensor]:
         step = torch.addcmul(p["half"], sign, p["mid"]).expand_as(w)
         return step, torch.zeros_like(step), self.c2c_std * step.abs()

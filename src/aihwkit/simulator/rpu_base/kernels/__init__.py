@@ -33,12 +33,13 @@ with ``with reference_update(): ...``.
 import os
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterator, Optional, Protocol
 
 import torch
 from torch import Tensor
 
 from aihwkit.simulator.parameters.enums import PulseType
+from aihwkit.simulator.rpu_base.kernels import fused
 from aihwkit.simulator.rpu_base.kernels.additive import aggregate_pulses, walk_pulses
 from aihwkit.simulator.rpu_base.kernels.affine import affine_propagate, affine_scan
 from aihwkit.simulator.rpu_base.kernels.affine_checked import affine_checked
@@ -47,6 +48,7 @@ from aihwkit.simulator.rpu_base.kernels.moments import (
     SMALL_NOISE, checked_moment_pulses, classified_moment_pulses)
 from aihwkit.simulator.rpu_base.kernels.reference import reference_pulses
 from aihwkit.simulator.rpu_base.pulses import PulseCounts
+from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
 _ENV_REFERENCE = os.environ.get("AIHWKIT_REFERENCE_UPDATE", "").strip().lower() \
@@ -61,12 +63,21 @@ CLASSIFY_BATCH = 2
 # runs as a prefix scan over the batch (few large operations); above, sample by sample
 # on cache-sized buffers
 SCAN_WORK = 1 << 20
+# up to this many sample-crosspoint pairs a whole update runs in the fused kernel
+FUSED_WORK = 1 << 18
 
 
 class PulseKernel(Protocol):
     """Applies the signed pulse counts of one update call to a pulsed device engine."""
 
     def __call__(self, engine: Any, counts: PulseCounts) -> None: ...
+
+
+class UpdateKernel(Protocol):
+    """One whole pulsed update (trains, coincidences, pulses) of a device engine."""
+
+    def __call__(self, engine: Any, x: Tensor, d: Tensor, lr: float, granularity: float,
+                 up: Any) -> None: ...
 
 
 class LineCountKernel(Protocol):
@@ -124,6 +135,8 @@ def choose_kernel(engine: Any, counts: PulseCounts) -> PulseKernel:
     """
     if reference_forced():
         return reference_pulses
+    if _fusable(engine, counts.batch):
+        return fused.fused_counts_pulses
     if engine.batch_additive:
         if counts.batch <= WALK_BATCH and engine.c2c_std <= SMALL_NOISE \
                 and not engine.write_noise:
@@ -138,6 +151,36 @@ def choose_kernel(engine: Any, counts: PulseCounts) -> PulseKernel:
             return affine_scan_pulses
         return affine_moment_pulses
     return classified_moment_pulses
+
+
+def choose_update(engine: Any, x: Tensor, lr: float, granularity: float,
+                  up: Any) -> Optional[UpdateKernel]:
+    """The fused whole-update kernel for this call, or ``None`` for the two-stage path
+    (:func:`~aihwkit.simulator.rpu_base.pulses.pulse_counts`, then :func:`choose_kernel`).
+
+    The fused kernel (:mod:`~.fused`) takes small CPU updates of affine devices with
+    stochastic trains of at most 64 pulses, when numba is installed.
+    """
+    if reference_forced() or up.d_sparsity or getattr(engine.s, "count_pulses", False):
+        return None
+    if up.pulse_type not in (PulseType.STOCHASTIC_COMPRESSED, PulseType.STOCHASTIC):
+        return None
+    if not _fusable(engine, x.shape[0]) or not fused.train_fits(up, lr, granularity):
+        return None
+    return fused.fused_update
+
+
+def _fusable(engine: Any, batch: int) -> bool:
+    """Whether the compiled per-pulse kernels take this engine's update of ``batch``
+    samples: affine pulse maps, CPU, float32/64, at most :data:`FUSED_WORK`
+    sample-crosspoint pairs, numba installed, not under ``torch.compile``."""
+    if not getattr(engine, "fused_affine", False) or engine.device.type != "cpu":
+        return False
+    if engine.dtype not in (torch.float32, torch.float64):
+        return False
+    if batch * engine.d_size * engine.x_size > FUSED_WORK or _is_compiling():
+        return False
+    return fused.available()
 
 
 def choose_line_counts(up: Any) -> LineCountKernel:
@@ -173,7 +216,8 @@ def line_counts(values: Tensor, lr: float, up: Any, granularity: float, rng: Til
     return choose_line_counts(up)(values, lr, up, granularity, rng, columns)
 
 
-__all__ = ["PulseKernel", "LineCountKernel", "apply_pulses", "choose_kernel",
+__all__ = ["PulseKernel", "UpdateKernel", "LineCountKernel", "apply_pulses", "choose_kernel",
+           "choose_update", "FUSED_WORK",
            "choose_line_counts", "line_counts", "reference_update", "reference_forced",
            "reference_pulses", "walk_pulses", "aggregate_pulses", "checked_moment_pulses",
            "classified_moment_pulses", "affine_moment_pulses", "affine_scan_pulses",

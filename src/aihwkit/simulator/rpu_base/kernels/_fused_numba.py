@@ -1,0 +1,338 @@
+"""numba kernels of :mod:`~aihwkit.simulator.rpu_base.kernels.fused` (imported on first use).
+
+Arithmetic on device values stays in the state's floating point type (a one-element
+scratch array of that type converts the float64 noise factors), so that without noise
+every pulse rounds exactly as the torch reference does.
+"""
+
+import math
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+_intrinsic = intrinsic
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_ONE = np.uint64(1)
+_S11, _S27, _S30, _S31, _S32 = (np.uint64(v) for v in (11, 27, 30, 31, 32))
+_INV53 = 1.0 / 9007199254740992.0
+_TWO32 = 4294967296.0
+
+_jit = numba.njit(cache=True, nogil=True)
+# helpers called per pulse: inlined, so that no array reference counting happens per call
+_inline = numba.njit(cache=True, nogil=True, inline="always")
+
+
+@intrinsic
+def _popcount(typingctx, value):  # pylint: disable=unused-argument
+    """Number of set bits of a uint64 (LLVM's ctpop)."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):  # pylint: disable=unused-argument
+        fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
+        return builder.call(fn, args)
+    return sig, codegen
+
+
+@_inline
+def _next64(rng):
+    """SplitMix64; ``rng[0]`` is the stream's counter."""
+    z = rng[0] + _GOLDEN
+    rng[0] = z
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@_inline
+def _uniform(rng):
+    """Uniform on [0, 1) with 53 random bits."""
+    return float(_next64(rng) >> _S11) * _INV53
+
+
+def _ziggurat_tables(layers: int = 128, edge: float = 3.442619855899,
+                     area: float = 9.91256303526217e-3):
+    """Layer tables of Marsaglia and Tsang's ziggurat for the standard normal density
+    ``f(x) = exp(-x^2 / 2)`` with ``layers`` layers of equal ``area``; ``edge`` is the
+    start of the tail. Returns ``(k, w, f)``: acceptance thresholds for a signed 32-bit
+    draw, the scale of a draw to ``x``, and ``f`` at the layer edges."""
+    scale = 2.0 ** 31
+    k = np.zeros(layers, np.int64)
+    w = np.zeros(layers, np.float64)
+    f = np.zeros(layers, np.float64)
+    x = edge
+    q = area / math.exp(-0.5 * x * x)
+    k[0] = int(x / q * scale)
+    w[0] = q / scale
+    w[layers - 1] = x / scale
+    f[0] = 1.0
+    f[layers - 1] = math.exp(-0.5 * x * x)
+    previous = x
+    for i in range(layers - 2, 0, -1):
+        x = math.sqrt(-2.0 * math.log(area / x + math.exp(-0.5 * x * x)))
+        k[i + 1] = int(x / previous * scale)
+        previous = x
+        f[i] = math.exp(-0.5 * x * x)
+        w[i] = x / scale
+    return k, w, f
+
+
+_ZK, _ZW, _ZF = _ziggurat_tables()
+_ZEDGE = 3.442619855899
+_LAYER = np.uint64(127)
+_S7 = np.uint64(7)
+
+
+@_inline
+def _normal(rng, spare):  # pylint: disable=unused-argument
+    """Standard normal by the ziggurat: the low 7 bits of one 64-bit draw pick the layer,
+    the high 32 bits (signed) the position; most draws are accepted at once."""
+    while True:
+        z = _next64(rng)
+        layer = int(z & _LAYER)
+        signed = np.int64(np.int32(np.uint32(z >> _S32)))
+        x = signed * _ZW[layer]
+        if abs(signed) < _ZK[layer]:
+            return x
+        if layer == 0:
+            # the tail beyond the edge, by Marsaglia's exponential method
+            while True:
+                tail = -math.log(1.0 - _uniform(rng)) / _ZEDGE
+                height = -math.log(1.0 - _uniform(rng))
+                if height + height >= tail * tail:
+                    break
+            return _ZEDGE + tail if signed > 0 else -_ZEDGE - tail
+        # the wedge between the layer's rectangle and the density
+        if _ZF[layer] + _uniform(rng) * (_ZF[layer - 1] - _ZF[layer]) < math.exp(-0.5 * x * x):
+            return x
+
+
+@_inline
+def _pulse_run(w, n, a, c, lo, hi, sigma, mult, rng, spare, scratch):
+    """``n`` pulses of mean step ``a w + c`` on one device value, each with its own
+    noise draw and a clip to ``[lo, hi]``."""
+    if sigma <= 0.0:
+        for _ in range(n):
+            w = w + (a * w + c)
+            w = lo if w < lo else (hi if w > hi else w)
+        return w
+    for _ in range(n):
+        step = a * w + c
+        if mult:
+            scratch[0] = 1.0 + sigma * _normal(rng, spare)
+            w = w + step * scratch[0]
+        else:
+            scratch[0] = sigma * _normal(rng, spare)
+            w = (w + step) + scratch[0] * abs(c)
+        w = lo if w < lo else (hi if w > hi else w)
+    return w
+
+
+@_inline
+def _masks(values, scale, length, res, sto_round, out, rng):
+    """Bernoulli trains of ``length`` bits with probabilities ``|v| scale`` (quantized to
+    ``res`` when ``res > 0``, stochastically rounded with ``sto_round``)."""
+    full = _ALL if length == 64 else (_ONE << np.uint64(length)) - _ONE
+    for j in range(values.shape[0]):
+        p = abs(values[j]) * scale
+        if res > 0.0:
+            if sto_round:
+                p = res * np.rint(p / res + _uniform(rng) - 0.5)
+            else:
+                p = res * np.rint(p / res)
+        bits = np.uint64(0)
+        if p >= 1.0:
+            bits = full
+        elif p > 0.0:
+            threshold = p * _TWO32
+            k = 0
+            while k < length:
+                z = _next64(rng)
+                if float(z & _LOW32) < threshold:
+                    bits |= _ONE << np.uint64(k)
+                if float(z >> _S32) < threshold:
+                    bits |= _ONE << np.uint64(k + 1)
+                k += 2
+            bits &= full
+        out[j] = bits
+
+
+@_intrinsic
+def _lowest_bit(typingctx, value):  # pylint: disable=unused-argument
+    """Index of the lowest set bit of a non-zero uint64 (LLVM's cttz)."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):  # pylint: disable=unused-argument
+        fn = builder.module.declare_intrinsic("llvm.cttz", [ir.IntType(64), ir.IntType(1)])
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+    return sig, codegen
+
+
+@_inline
+def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length, work,
+                  sigma, mult, rng, spare, scratch):
+    """The coincidences of one sample's trains (``length`` bits), applied pulse by pulse.
+
+    Costs in proportion to the pulses, not to the tile: the columns whose train holds
+    bit ``k`` are listed once, then every row visits only the columns of its own bits.
+    ``work`` is a :func:`_work_buffers` tuple.
+    """
+    offsets, columns, cursor, counts, hits = work
+    x_size = x_bits.shape[0]
+    for k in range(length + 1):
+        offsets[k] = 0
+    for j in range(x_size):
+        bits = x_bits[j]
+        while bits != 0:
+            offsets[np.int64(_lowest_bit(bits)) + 1] += 1
+            bits &= bits - _ONE
+    for k in range(length):
+        offsets[k + 1] += offsets[k]
+        cursor[k] = offsets[k]
+    for j in range(x_size):
+        bits = x_bits[j]
+        while bits != 0:
+            k = np.int64(_lowest_bit(bits))
+            columns[cursor[k]] = j
+            cursor[k] += 1
+            bits &= bits - _ONE
+    for i in range(d_bits.shape[0]):
+        bits = d_bits[i]
+        found = 0
+        while bits != 0:
+            k = np.int64(_lowest_bit(bits))
+            bits &= bits - _ONE
+            for position in range(offsets[k], offsets[k + 1]):
+                j = columns[position]
+                # branch-free append of a column's first hit (the branch mispredicts)
+                hits[found] = j
+                found += counts[j] == 0
+                counts[j] += 1
+        base = i * x_size
+        for position in range(found):
+            j = hits[position]
+            n = counts[j]
+            counts[j] = 0
+            idx = base + j
+            if d_sign[i] * x_sign[j] > 0:
+                a = table[0, idx]
+                c = table[1, idx]
+            else:
+                a = table[2, idx]
+                c = table[3, idx]
+            state[idx] = _pulse_run(state[idx], n, a, c, table[4, idx], table[5, idx],
+                                    sigma, mult, rng, spare, scratch)
+            touched[idx] = True
+
+
+@_jit
+def _work_buffers(x_size):
+    """Scratch of :func:`_apply_sample`: per-bit offsets and cursors, the per-bit column
+    lists, per-column counts (kept at zero between rows) and the hit columns of a row."""
+    return (np.zeros(66, np.int64), np.zeros(64 * x_size, np.int64), np.zeros(65, np.int64),
+            np.zeros(x_size, np.int64), np.zeros(x_size, np.int64))
+
+
+@_jit
+def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fixed_bl, ublm,
+                 um, um_grad_scale, res, sto_round, sigma, mult, seed):
+    """One stochastic pulsed update (inputs checked by :func:`all_finite` first).
+
+    ``x`` ``[B, X]``, ``d`` ``[B, D]``, ``state`` ``[D X]`` (updated in place), ``table``
+    ``[6, D X]`` (a_up, c_up, a_down, c_down, lo, hi), ``touched`` ``[D X]`` (set where a
+    pulse arrived); ``lam = |lr|``, ``direction = sign(lr)``, ``gran`` the granularity.
+    """
+    batch, x_size = x.shape
+    d_size = d.shape[1]
+    rng = np.empty(1, np.uint64)
+    rng[0] = np.uint64(seed)
+    spare = np.zeros(2, np.float64)
+    scratch = np.empty(1, state.dtype)
+    x_bits = np.empty(x_size, np.uint64)
+    d_bits = np.empty(d_size, np.uint64)
+    x_sign = np.empty(x_size, np.int8)
+    d_sign = np.empty(d_size, np.int8)
+    work = _work_buffers(x_size)
+    use_um = ublm or um
+    base_bl = desired
+    base_scale = 1.0
+    if not ublm:
+        if fixed_bl or gran * desired >= lam:
+            base_scale = math.sqrt(lam / (gran * desired))
+        else:
+            base_bl = max(int(math.ceil(lam / gran)), 1)
+    for b in range(batch):
+        bl = base_bl
+        a_scale = base_scale
+        b_scale = base_scale
+        if use_um:
+            x_max = 0.0
+            for j in range(x_size):
+                x_max = max(x_max, abs(x[b, j]))
+            d_max = 0.0
+            for i in range(d_size):
+                d_max = max(d_max, abs(d[b, i]))
+            if x_max == 0.0 or d_max == 0.0:
+                continue
+            d_val = d_max * um_grad_scale
+            k_val = lam * x_max * d_val / gran
+            if ublm:
+                bl = min(max(int(math.ceil(k_val)), 1), desired)
+                a_scale = math.sqrt(lam / (gran * bl))
+                b_scale = a_scale
+            if k_val > desired:
+                d_val = d_val * (desired / k_val)
+            a_scale = a_scale * math.sqrt(x_max / d_val)
+            b_scale = b_scale * math.sqrt(d_val / x_max)
+        _masks(x[b], b_scale, bl, res, sto_round, x_bits, rng)
+        _masks(d[b], a_scale, bl, res, sto_round, d_bits, rng)
+        for j in range(x_size):
+            x_sign[j] = 1 if x[b, j] > 0 else -1
+        for i in range(d_size):
+            # up pulses where -sign(lr) sign(d) sign(x) > 0
+            d_sign[i] = -direction if d[b, i] > 0 else direction
+        _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, bl, work,
+                      sigma, mult, rng, spare, scratch)
+
+
+@_jit
+def all_finite(x, d):
+    """Whether every entry of ``x`` and ``d`` is finite."""
+    for value in x.ravel():
+        if not math.isfinite(value):
+            return False
+    for value in d.ravel():
+        if not math.isfinite(value):
+            return False
+    return True
+
+
+@_jit
+def counts_update(counts, state, table, touched, sigma, mult, seed):
+    """Signed counts ``[B, D X]`` applied sample by sample, pulse by pulse."""
+    rng = np.empty(1, np.uint64)
+    rng[0] = np.uint64(seed)
+    spare = np.zeros(2, np.float64)
+    scratch = np.empty(1, state.dtype)
+    for b in range(counts.shape[0]):
+        for idx in range(counts.shape[1]):
+            n = counts[b, idx]
+            if n == 0:
+                continue
+            if n > 0:
+                a = table[0, idx]
+                c = table[1, idx]
+            else:
+                a = table[2, idx]
+                c = table[3, idx]
+                n = -n
+            state[idx] = _pulse_run(state[idx], n, a, c, table[4, idx], table[5, idx],
+                                    sigma, mult, rng, spare, scratch)
+            touched[idx] = True

@@ -1,0 +1,164 @@
+"""Fused pulsed update of affine devices on the CPU, compiled with numba (optional).
+
+A small tile's update through batched torch operations is a few hundred tiny calls, so
+its cost is dispatch, not arithmetic. This module does one update call in one compiled
+function: per sample the train length and probability scales (update management and
+update BL management), the Bernoulli pulse trains of ``x`` and ``d`` as bit masks (train
+length <= 64), the coincidences ``n_ij = popcount(d_i & x_j)``, and then every pulse
+one at a time in sample order, each with its own cycle-to-cycle draw and a clip to the
+bounds, exactly as the reference kernel applies them:
+
+* multiplicative noise: ``w <- clip(w + (a w + c)(1 + s xi))``;
+* additive noise: ``w <- clip(w + (a w + c) + s |c| xi)``;
+
+with per-crosspoint ``(a, c)`` for an up and for a down pulse (``a = 0`` for constant
+steps). :func:`fused_counts_pulses` applies given counts the same way (any pulse type).
+
+Random numbers come from a SplitMix64 stream seeded per call from the tile's
+``torch.Generator``, so runs are reproducible under ``torch.manual_seed`` and checkpoints
+continue their stream. numba is imported on first use only; without it (or for tensors
+off the CPU) :func:`available` is false and the dispatcher keeps the torch kernels.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+# bits of one pulse-train mask
+MAX_TRAIN = 64
+
+_KERNELS: Dict[str, Callable[..., Any]] = {}
+_STATE = {"checked": False, "ok": False}
+
+
+def available() -> bool:
+    """Whether numba can be imported (checked once)."""
+    if not _STATE["checked"]:
+        _STATE["checked"] = True
+        try:
+            import numba  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+            _STATE["ok"] = True
+        except ImportError:
+            _STATE["ok"] = False
+    return bool(_STATE["ok"])
+
+
+@dataclass(frozen=True)
+class AffineMaps:
+    """Per-crosspoint coefficients of the affine pulse maps, flat and contiguous.
+
+    Attributes:
+        table: ``[6, d_size * x_size]``: ``a_up, c_up, a_down, c_down, lo, hi`` (the
+            signed step of a pulse at ``w`` is ``a w + c``; ``c_down <= 0``).
+        mult_noise: the noise multiplies the whole step (else only ``c``).
+        sigma: relative cycle-to-cycle spread ``dw_min_std``.
+    """
+
+    table: np.ndarray
+    mult_noise: bool
+    sigma: float
+
+    @staticmethod
+    def from_tensors(a_up: Tensor, c_up: Tensor, a_down: Tensor, c_down: Tensor, lo: Tensor,
+                     hi: Tensor, mult_noise: bool, sigma: float) -> "AffineMaps":
+        """Stack the six ``[d, x]`` tensors (CPU) into one table."""
+        parts = [t.detach().reshape(-1) for t in (a_up, c_up, a_down, c_down, lo, hi)]
+        table = torch.stack(parts).contiguous().numpy().copy()
+        return AffineMaps(table, bool(mult_noise), float(sigma))
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The :class:`UpdateParameters` fields the fused trains read, as plain values."""
+
+    desired_bl: int
+    fixed_bl: bool
+    ublm: bool
+    um: bool
+    um_grad_scale: float
+    res: float
+    sto_round: bool
+
+    @staticmethod
+    def of(up: Any) -> "TrainSettings":
+        """Settings of ``up`` (an :class:`UpdateParameters`)."""
+        return TrainSettings(int(up.desired_bl), bool(up.fixed_bl),
+                             bool(up.update_bl_management), bool(up.update_management),
+                             float(up.um_grad_scale), float(up.res), bool(up.sto_round))
+
+
+def train_fits(up: Any, lr: float, granularity: float) -> bool:
+    """Whether every train of an update with these settings has at most 64 pulses
+    (known from the settings alone)."""
+    desired = int(up.desired_bl)
+    if up.update_bl_management or up.fixed_bl or granularity * desired >= abs(lr):
+        return desired <= MAX_TRAIN
+    return max(int(math.ceil(abs(lr) / granularity)), 1) <= MAX_TRAIN
+
+
+def _kernel(name: str) -> Callable[..., Any]:
+    """The compiled kernel ``name`` (compiled, or loaded from numba's cache, on first use)."""
+    if not _KERNELS:
+        # pylint: disable=import-outside-toplevel
+        from aihwkit.simulator.rpu_base.kernels import _fused_numba
+        for key in ("fused_update", "counts_update", "all_finite"):
+            _KERNELS[key] = getattr(_fused_numba, key)
+    return _KERNELS[name]
+
+
+def _seed(engine: Any) -> int:
+    """A fresh 63-bit stream seed from the engine's generator (one draw; read through
+    numpy, which on the CPU is a plain memory read)."""
+    draw = torch.randint(0, 2**63 - 1, (1,), generator=engine.rng.generator)
+    return int(draw.numpy()[0])
+
+
+def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: float,
+                 up: Any) -> None:
+    """One pulsed update of an affine device engine from ``x`` ``[B, x_size]`` and ``d``
+    ``[B, d_size]`` (CPU tensors of the engine's dtype): trains, coincidences and
+    per-pulse application in one compiled call (the :class:`UpdateKernel` contract).
+    NaN or infinite inputs raise the engine's non-finite error before any random draw
+    (weights and generator untouched)."""
+    # pylint: disable=import-outside-toplevel
+    from aihwkit.simulator.rpu_base.pulses import raise_not_finite
+    x_values = x.detach().contiguous().numpy()
+    d_values = d.detach().contiguous().numpy()
+    if not _kernel("all_finite")(x_values, d_values):
+        raise_not_finite()
+    maps: AffineMaps = engine.affine_maps()
+    train = TrainSettings.of(up)
+    state = engine.pulse_state()
+    flat = state.view(-1).numpy()
+    touched = np.zeros(flat.shape[0], dtype=np.bool_)
+    _kernel("fused_update")(
+        x_values, d_values, flat, maps.table, touched, abs(lr), 1 if lr > 0 else -1,
+        float(granularity), train.desired_bl, train.fixed_bl, train.ublm, train.um,
+        train.um_grad_scale, train.res, train.sto_round, maps.sigma, maps.mult_noise,
+        _seed(engine))
+    engine.commit_pulses(state, _touched_mask(engine, touched, state))
+
+
+def fused_counts_pulses(engine: Any, counts: Any) -> None:
+    """Apply :class:`PulseCounts` (any pulse type) pulse by pulse in one compiled call
+    (the :class:`PulseKernel` contract)."""
+    maps: AffineMaps = engine.affine_maps()
+    state = engine.pulse_state()
+    flat = state.view(-1).numpy()
+    touched = np.zeros(flat.shape[0], dtype=np.bool_)
+    kernel = _kernel("counts_update")
+    for _, chunk in counts.chunks():
+        values = chunk.detach().to(torch.int32).contiguous().numpy()
+        kernel(values, flat, maps.table, touched, maps.sigma, maps.mult_noise, _seed(engine))
+    engine.commit_pulses(state, _touched_mask(engine, touched, state))
+
+
+def _touched_mask(engine: Any, touched: np.ndarray, state: Tensor) -> Optional[Tensor]:
+    """The written crosspoints as a bool tensor (only write noise needs them)."""
+    if not engine.write_noise:
+        return None
+    return torch.from_numpy(touched).view(state.shape)

@@ -1,0 +1,309 @@
+"""The compiled per-pulse kernels of small CPU tiles (``kernels.fused``) against the reference.
+
+* Given counts (``fused_counts_pulses``): with the cycle-to-cycle noise off, exactly the
+  reference's values (same roundings, float32 and float64) on heterogeneous devices over
+  every slope regime; with noise on, paired differences of mean zero within 4 standard
+  errors.
+* Whole updates (``fused_update``): the coincidence counts of the stochastic trains have
+  the closed-form mean ``lr |x| |d| / dw_min`` and binomial variance; the resulting weights
+  agree statistically with the two-stage reference path.
+* Its normal generator, the dispatcher's choice, reproducibility, and bad input.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from aihwkit.exceptions import ArgumentError
+from aihwkit.simulator.configs.devices import (
+    ConstantStepDevice, ExpStepDevice, LinearStepDevice)
+from aihwkit.simulator.parameters import UpdateParameters
+from aihwkit.simulator.parameters.enums import PulseType
+from aihwkit.simulator.rpu_base import kernels
+from aihwkit.simulator.rpu_base.kernels import fused
+from aihwkit.simulator.rpu_base.pulses import PulseCounts
+from aihwkit.simulator.rpu_base.rng import TileRNG
+from aihwkit.simulator.rpu_base.tile import build_device
+from tests.engine_speed.device_cases import AFFINE, CASES as ALL_CASES
+
+pytestmark = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+
+CPU = torch.device("cpu")
+ROWS, COLS = 24, 40
+Z = 4.0
+
+CASES = {name: ALL_CASES[name] for name in AFFINE}
+
+
+def make(config, dtype=torch.float64, seed=3, rows=ROWS, cols=COLS):
+    engine = build_device(config, rows, cols, device=CPU, dtype=dtype,
+                          rng=TileRNG(CPU, seed=seed))
+    engine.set_weights(torch.zeros(rows, cols, dtype=dtype))
+    return engine
+
+
+def counts(batch, seed, dtype):
+    """Counts ``n[b, i, j] = c[b, i] * s[b, j]``, ``c`` in [-5, 5], ``s = +-1``."""
+    gen = torch.Generator().manual_seed(seed)
+    d_factor = torch.randint(-5, 6, (batch, ROWS), generator=gen).to(dtype)
+    x_factor = (torch.randint(0, 2, (batch, COLS), generator=gen) * 2 - 1).to(dtype)
+    return PulseCounts(batch, ROWS, COLS, d_factor=d_factor, x_factor=x_factor)
+
+
+def run_counts(config, batch, kernel, dtype=torch.float64, calls=3, engine_seed=3):
+    engine = make(config, dtype, engine_seed)
+    for call in range(calls):
+        kernel(engine, counts(batch, 100 + call, dtype))
+    return engine.get_weights().clone()
+
+
+def paired_agree(first, second, centre):
+    """Mean and second moment of paired differences zero within Z standard errors."""
+    diffs = [(first - second).flatten(),
+             ((first - centre) ** 2 - (second - centre) ** 2).flatten()]
+    return all(abs(float(v.mean())) <= Z * float(v.std()) / math.sqrt(v.numel())
+               for v in diffs)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_noise_free_counts_equal_the_reference_exactly(name, dtype):
+    config = CASES[name](0.0)
+    for batch in (1, 3, 9):
+        fast = run_counts(config, batch, fused.fused_counts_pulses, dtype)
+        reference = run_counts(config, batch, kernels.reference_pulses, dtype)
+        assert torch.equal(fast, reference), (name, batch)
+        assert float(fast.abs().max()) > 0
+
+
+def test_every_slope_regime_is_present():
+    engine = make(CASES["soft_bounds_all_slopes"](0.0))
+    slope = -engine.dwmin_up / engine.max_bound
+    assert bool((slope > -0.5).any()) and bool((slope <= -1).any())
+    assert bool(((slope > -1) & (slope <= -0.5)).any())
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_noisy_counts_match_the_reference(name):
+    centre = run_counts(CASES[name](0.0), 9, kernels.reference_pulses, calls=4)
+    config = CASES[name](0.3)
+    fast = run_counts(config, 9, fused.fused_counts_pulses, calls=4)
+    reference = run_counts(config, 9, kernels.reference_pulses, calls=4)
+    assert paired_agree(fast, reference, centre)
+
+
+def test_noisy_comparison_has_power():
+    """A noise level mis-set by half is told apart by the same comparison (bounds out of
+    reach, so that the noise is not clipped away)."""
+    def device(std):
+        return ConstantStepDevice(dw_min=0.01, w_max=10.0, w_min=-10.0, dw_min_std=std)
+    centre = run_counts(device(0.0), 9, kernels.reference_pulses, calls=4)
+    reference = run_counts(device(0.3), 9, kernels.reference_pulses, calls=4)
+    assert paired_agree(run_counts(device(0.3), 9, fused.fused_counts_pulses, calls=4),
+                        reference, centre)
+    wrong = run_counts(device(0.45), 9, fused.fused_counts_pulses, calls=4)
+    assert not paired_agree(wrong, reference, centre)
+
+
+def one_by_one_counts(lr, x_value, d_value, calls, up=None):
+    """Pulse counts of ``calls`` independent single-sample updates of a 1 x 1 ConstantStep
+    tile without noise or bounds in reach (``-dw / dw_min``)."""
+    device = ConstantStepDevice(dw_min=0.001, w_max=10.0, w_min=-10.0, dw_min_dtod=0.0,
+                                up_down_dtod=0.0, w_max_dtod=0.0, w_min_dtod=0.0,
+                                dw_min_std=0.0)
+    engine = make(device, torch.float64, seed=11, rows=1, cols=1)
+    up = up or UpdateParameters()
+    x = torch.full((1, 1), x_value, dtype=torch.float64)
+    d = torch.full((1, 1), d_value, dtype=torch.float64)
+    assert kernels.choose_update(engine, x, lr, 0.001, up) is fused.fused_update
+    before = engine.get_weights().clone()
+    values = []
+    for _ in range(calls):
+        fused.fused_update(engine, x, d, lr, 0.001, up)
+        after = engine.get_weights().clone()
+        values.append(float((after - before).item()) / -0.001)
+        before = after
+    return np.round(np.array(values))
+
+
+def test_coincidences_have_the_closed_form_distribution():
+    """x = d = 0.5, lr = 0.01, dw_min = 0.001 with update management: BL = ceil(2.5) = 3,
+    p_x = p_d = 0.5 sqrt(lr / (dw_min BL)), so n ~ Binomial(3, p_x p_d) with mean 2.5."""
+    calls = 3000
+    n = one_by_one_counts(0.01, 0.5, 0.5, calls)
+    q = 0.25 * 0.01 / (0.001 * 3)
+    mean, var = 3 * q, 3 * q * (1 - q)
+    assert abs(n.mean() - mean) <= Z * math.sqrt(var / calls)
+    # variance of the sample variance: (mu4 - var^2) / N with the binomial's mu4
+    mu4 = 3 * q * (1 - q) * (1 + (3 * 3 - 6) * q * (1 - q))
+    assert abs(n.var() - var) <= Z * math.sqrt((mu4 - var ** 2) / calls)
+    assert set(np.unique(n)) <= {0.0, 1.0, 2.0, 3.0}
+
+
+def test_signs_follow_the_learning_rate():
+    """Down pulses for lr x d > 0, up pulses when either sign flips."""
+    assert one_by_one_counts(0.01, 0.5, 0.5, 50).min() >= 0
+    assert one_by_one_counts(0.01, -0.5, 0.5, 50).max() <= 0
+    assert one_by_one_counts(-0.01, 0.5, 0.5, 50).max() <= 0
+
+
+def test_without_update_management_the_train_has_the_desired_length():
+    """No management: BL = desired_bl = 31 and p = |v| sqrt(lr / (dw_min BL)) capped at 1."""
+    up = UpdateParameters(update_management=False, update_bl_management=False)
+    calls = 2000
+    n = one_by_one_counts(0.01, 0.8, 0.4, calls, up)
+    scale = math.sqrt(0.01 / (0.001 * 31))
+    q = min(0.8 * scale, 1.0) * min(0.4 * scale, 1.0)
+    mean, var = 31 * q, 31 * q * (1 - q)
+    assert abs(n.mean() - mean) <= Z * math.sqrt(var / calls)
+
+
+def sgd_update(config, fused_on, seed, stream=None, batch=6, lr=0.05):
+    """Three stochastic updates of a fresh engine (device-to-device state from ``seed``,
+    trains and noise from ``stream``) from fixed inputs."""
+    engine = make(config, torch.float32, seed=seed)
+    if stream is not None:
+        engine.rng.generator.manual_seed(stream)
+    gen = torch.Generator().manual_seed(5)
+    x = torch.rand(batch, COLS, generator=gen) * 2 - 1
+    d = (torch.rand(batch, ROWS, generator=gen) * 2 - 1) * 0.5
+    with kernels.reference_update(not fused_on):
+        chosen = kernels.choose_update(engine, x, lr, engine.granularity(), UpdateParameters())
+        assert (chosen is fused.fused_update) == fused_on
+        for _ in range(3):
+            engine.update(x, d, lr, UpdateParameters())
+    return engine.get_weights().clone()
+
+
+def two_sample_agree(first, second):
+    """Equal means of two iid samples within Z standard errors."""
+    first, second = np.asarray(first), np.asarray(second)
+    se = math.sqrt(first.var(ddof=1) / first.size + second.var(ddof=1) / second.size)
+    return abs(first.mean() - second.mean()) <= Z * se
+
+
+@pytest.mark.parametrize("name", ["constant_step", "soft_bounds_all_slopes",
+                                  "linear_step_spread"])
+def test_whole_updates_match_the_two_stage_reference(name):
+    """Same device-to-device state, independent streams: per run the mean weight, the mean
+    magnitude and the mean squared distance from the noise-free centre are iid over runs, and their means
+    agree between the fused update and the forced reference within 4 standard errors."""
+    config = CASES[name](0.3)
+    centre = sgd_update(CASES[name](0.0), False, seed=21, stream=0)
+    runs = 16
+    fast = [sgd_update(config, True, seed=21, stream=100 + r) for r in range(runs)]
+    reference = [sgd_update(config, False, seed=21, stream=200 + r) for r in range(runs)]
+    for statistic in (lambda w: float(w.mean()), lambda w: float(w.abs().mean()),
+                      lambda w: float(((w - centre) ** 2).mean())):
+        assert two_sample_agree([statistic(w) for w in fast],
+                                [statistic(w) for w in reference]), name
+    assert float((fast[0] - centre).abs().max()) > 0
+
+
+def test_whole_update_comparison_has_power():
+    """A learning rate mis-set by 20 % is told apart by the same comparison."""
+    config = CASES["constant_step"](0.3)
+    fast = [sgd_update(config, True, seed=21, stream=100 + r, lr=0.06) for r in range(16)]
+    reference = [sgd_update(config, False, seed=21, stream=200 + r) for r in range(16)]
+    assert not two_sample_agree([float(w.abs().mean()) for w in fast],
+                                [float(w.abs().mean()) for w in reference])
+
+
+def test_normal_generator_distribution():
+    """Mean, variance, skew, kurtosis and tail mass of 400k draws (ziggurat) within 4
+    standard errors of the standard normal's."""
+    from aihwkit.simulator.rpu_base.kernels import _fused_numba  # compiled on import
+    counts_ = np.zeros((1, 400_000), np.int32)
+    counts_[0, :] = 1
+    # one pulse per crosspoint on a constant step of 1 with multiplicative noise 1:
+    # the change is 1 + xi
+    table = np.zeros((6, counts_.shape[1]), np.float64)
+    table[1], table[4], table[5] = 1.0, -1e9, 1e9
+    state = np.zeros(counts_.shape[1], np.float64)
+    touched = np.zeros(counts_.shape[1], np.bool_)
+    _fused_numba.counts_update(counts_, state, table, touched, 1.0, True, 12345)
+    xi = state - 1.0
+    size = xi.size
+    assert abs(xi.mean()) <= Z / math.sqrt(size)
+    assert abs(xi.var() - 1) <= Z * math.sqrt(2 / size)
+    assert abs((xi ** 3).mean()) <= Z * math.sqrt(15 / size)
+    assert abs((xi ** 4).mean() - 3) <= Z * math.sqrt(96 / size)
+    # the ziggurat's tail beyond its edge 3.4426 (two-sided mass 5.76e-4) and beyond 4
+    for edge, mass in ((3.442619855899, 5.7611e-4), (4.0, 6.3342e-5)):
+        seen = float((np.abs(xi) > edge).mean())
+        assert abs(seen - mass) <= Z * math.sqrt(mass / size)
+    assert touched.all()
+
+
+def test_seeded_runs_are_reproducible():
+    config = CASES["soft_bounds_all_slopes"](0.3)
+    first = sgd_update(config, True, seed=8)
+    again = sgd_update(config, True, seed=8)
+    other = sgd_update(config, True, seed=9)
+    assert torch.equal(first, again)
+    assert not torch.equal(first, other)
+
+
+def test_non_finite_input_leaves_weights_and_generator_untouched():
+    engine = make(CASES["constant_step"](0.3), torch.float32)
+    x = torch.rand(4, COLS)
+    d = torch.rand(4, ROWS)
+    engine.update(x, d, 0.1, UpdateParameters())
+    weights = engine.get_weights().clone()
+    state = engine.rng.generator.get_state()
+    d[2, 3] = float("nan")
+    with pytest.raises(ArgumentError):
+        engine.update(x, d, 0.1, UpdateParameters())
+    assert torch.equal(engine.get_weights(), weights)
+    assert torch.equal(engine.rng.generator.get_state(), state)
+
+
+def test_write_noise_redraws_only_written_crosspoints():
+    device = LinearStepDevice(dw_min=0.01, write_noise_std=1.0)
+    engine = make(device, torch.float32, rows=4, cols=6)
+    x = torch.zeros(1, 6)
+    x[0, 2] = 1.0
+    d = torch.ones(1, 4)
+    before = engine.get_weights().clone()
+    assert kernels.choose_update(engine, x, 0.05, engine.granularity(),
+                                 UpdateParameters()) is fused.fused_update
+    engine.update(x, d, 0.05, UpdateParameters())
+    after = engine.get_weights()
+    untouched = torch.ones(4, 6, dtype=torch.bool)
+    untouched[:, 2] = False
+    assert torch.equal(after[untouched], before[untouched])
+    assert bool((after[:, 2] != before[:, 2]).all())
+
+
+def test_dispatcher_choice():
+    constant = make(ConstantStepDevice(), torch.float32, rows=8, cols=8)
+    x = torch.rand(4, 8)
+    up = UpdateParameters()
+    assert kernels.choose_update(constant, x, 0.01, 0.001, up) is fused.fused_update
+    counts_ = counts(4, 0, torch.float32)
+    small = make(ConstantStepDevice(), torch.float32)
+    assert kernels.choose_kernel(small, counts_) is fused.fused_counts_pulses
+    with kernels.reference_update():
+        assert kernels.choose_update(constant, x, 0.01, 0.001, up) is None
+        assert kernels.choose_kernel(small, counts_) is kernels.reference_pulses
+    for changed in (UpdateParameters(pulse_type=PulseType.MEAN_COUNT),
+                    UpdateParameters(d_sparsity=True),
+                    UpdateParameters(desired_bl=100)):
+        assert kernels.choose_update(constant, x, 0.01, 0.001, changed) is None
+    # not affine: the torch kernels
+    assert kernels.choose_update(make(ExpStepDevice(), torch.float32, rows=8, cols=8), x,
+                                 0.01, 0.001, up) is None
+    # above the size limit
+    big = make(ConstantStepDevice(), torch.float32, rows=256, cols=256)
+    assert kernels.choose_update(big, torch.rand(8, 256), 0.01, 0.001, up) is None
+
+
+def test_without_numba_the_torch_kernels_run(monkeypatch):
+    monkeypatch.setitem(fused._STATE, "ok", False)
+    engine = make(ConstantStepDevice(), torch.float32, rows=8, cols=8)
+    assert kernels.choose_update(engine, torch.rand(4, 8), 0.01, 0.001,
+                                 UpdateParameters()) is None
+    assert kernels.choose_kernel(engine, counts(4, 0, torch.float32)) is not \
+        fused.fused_counts_pulses
