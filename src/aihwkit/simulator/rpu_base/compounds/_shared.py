@@ -188,8 +188,12 @@ def line_update(engine: Any, lines: Tensor, values: Tensor, lr: float, up: Any,
     if hasattr(engine, "line_update"):
         engine.line_update(lines, values, lr, up, granularity, columns)
         return
+    # the compiled whole-update kernel takes one-hot cycles as they are (the lines need
+    # not be distinct there: it applies the cycles in order)
     generic = (not isinstance(engine, PulsedDeviceEngine)
                or up.pulse_type in (PulseType.NONE, PulseType.NONE_WITH_DEVICE)
+               or kernels.choose_update(engine, values, lr, granularity, up,
+                                        batch=lines.numel()) is not None
                or torch.unique(lines).numel() != lines.numel())
     if generic:
         size = engine.x_size if columns else engine.d_size

@@ -154,18 +154,20 @@ def choose_kernel(engine: Any, counts: PulseCounts) -> PulseKernel:
 
 
 def choose_update(engine: Any, x: Tensor, lr: float, granularity: float,
-                  up: Any) -> Optional[UpdateKernel]:
+                  up: Any, batch: Optional[int] = None) -> Optional[UpdateKernel]:
     """The fused whole-update kernel for this call, or ``None`` for the two-stage path
     (:func:`~aihwkit.simulator.rpu_base.pulses.pulse_counts`, then :func:`choose_kernel`).
 
     The fused kernel (:mod:`~.fused`) takes small CPU updates of affine devices with
-    stochastic trains of at most 64 pulses, when numba is installed.
+    stochastic trains of at most 64 pulses, when numba is installed. ``batch``: the
+    number of update cycles (default: the rows of ``x``).
     """
     if reference_forced() or up.d_sparsity or getattr(engine.s, "count_pulses", False):
         return None
     if up.pulse_type not in (PulseType.STOCHASTIC_COMPRESSED, PulseType.STOCHASTIC):
         return None
-    if not _fusable(engine, x.shape[0]) or not fused.train_fits(up, lr, granularity):
+    cycles = x.shape[0] if batch is None else batch
+    if not _fusable(engine, cycles) or not fused.train_fits(up, lr, granularity):
         return None
     return fused.fused_update
 

@@ -22,7 +22,7 @@ off the CPU) :func:`available` is false and the dispatcher keeps the torch kerne
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional
 
 import numpy as np
 import torch
