@@ -6,6 +6,10 @@ finiteness check of its input as its only host read; an optimizer step tests all
 stored traces and digital gradients with one read; forward and backward run on one
 intra-op thread for small products. The op limits leave a few ops of headroom over the
 present counts (stated next to each limit).
+
+The torch paths are counted with the compiled kernels switched off (they are the paths of
+GPUs, large tiles and installations without numba); the compiled paths of small CPU
+layers are counted at the end.
 """
 
 import pytest
@@ -18,10 +22,17 @@ from aihwkit.simulator.configs import (
     FloatingPointRPUConfig, InferenceRPUConfig, SingleRPUConfig)
 from aihwkit.simulator.configs.devices import ConstantStepDevice
 from aihwkit.simulator.parameters import IOParameters
+from aihwkit.simulator.rpu_base.kernels import fused
 from aihwkit.simulator.rpu_base.periphery import IOManager
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
 CPU = torch.device("cpu")
+
+
+@pytest.fixture(autouse=True)
+def _torch_paths(request, monkeypatch):
+    if "compiled" not in request.node.name:
+        monkeypatch.setitem(fused._STATE, "ok", False)
 
 
 def counts(fn):
@@ -170,3 +181,42 @@ def test_zero_rows_are_exact_zeros_through_bound_management(management, noise):
     exact = run(0.0, x)
     for row in (1, 3):
         assert torch.equal(exact[row], run(0.0, x[row:row + 1])[0])
+
+
+compiled_only = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+# the bookkeeping ops of Tensor.numpy() / torch.from_numpy() (about 1 us per conversion)
+NUMPY_VIEW_OPS = ("aten::detach", "aten::to", "aten::resolve_conj", "aten::resolve_neg",
+                  "aten::lift_fresh")
+
+
+def compute_ops(fn):
+    """``(ops without the numpy view bookkeeping, host reads, nonzero calls)``."""
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    top = [event.name for event in prof.events() if event.name.startswith("aten::") and (
+        event.cpu_parent is None or not event.cpu_parent.name.startswith("aten::"))]
+    reads = sum(1 for event in prof.events() if event.name == "aten::_local_scalar_dense")
+    return (sum(1 for name in top if name not in NUMPY_VIEW_OPS), reads,
+            top.count("aten::nonzero"))
+
+
+@compiled_only
+def test_compiled_eval_forward_reads_nothing():
+    """The compiled periphery and finiteness check: no host read, the product and the
+    seed draw of the output noise (was 24 ops)."""
+    layer = eval_layer(SingleRPUConfig(device=ConstantStepDevice()))
+    x = torch.rand(1, 64) - 0.5
+    with torch.no_grad():
+        layer(x)
+        ops, reads, nonzero = compute_ops(lambda: layer(x))
+    assert (reads, nonzero) == (0, 0)
+    assert ops <= 4, ops  # now 2
+
+
+@compiled_only
+def test_compiled_pulsed_mlp_step():
+    """A constant step MLP step on the compiled kernels: no host read, no nonzero, and a
+    fraction of the torch path's calls (456)."""
+    ops, reads, nonzero = compute_ops(mlp_step(SingleRPUConfig(device=ConstantStepDevice())))
+    assert (reads, nonzero) == (0, 0)
+    assert ops <= 40, ops  # now 33

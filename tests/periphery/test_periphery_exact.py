@@ -6,6 +6,7 @@ import torch
 from aihwkit.simulator.parameters.enums import (
     AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
 from aihwkit.simulator.parameters.io import IOParameters
+from aihwkit.simulator.rpu_base import kernels
 
 from periphery_helpers import (
     DELTA_IN, DELTA_OUT, exact_io, manager, plain_io, quant, run, tensor)
@@ -241,10 +242,36 @@ def test_only_saturated_rows_are_recomputed():
         return original(view, rows, scale, reduction)
 
     mgr._one_pass = spy
-    y = mgr.mvm(w, x)
+    with kernels.reference_update():        # the torch periphery
+        y = mgr.mvm(w, x)
     assert sizes == [(6, 1.0), (2, 2.0), (2, 4.0), (2, 8.0)]
     single = [manager(IOParameters(out_noise=0), 8, 100).mvm(w, x[i:i + 1]) for i in range(6)]
     assert torch.equal(y, torch.cat(single))
+
+
+def test_compiled_periphery_recomputes_only_saturated_rows(monkeypatch):
+    from aihwkit.simulator.rpu_base.kernels import fused, periphery
+    if not fused.available():
+        pytest.skip("numba is not installed")
+    w = 0.5 * torch.ones(8, 100, dtype=torch.float64)
+    x = torch.zeros(6, 100, dtype=torch.float64)
+    x[:, 0] = 1.0
+    x[2] = 1.0
+    x[4] = 1.0
+    mgr = manager(IOParameters(out_noise=0), 8, 100)
+    assert kernels.choose_periphery(mgr, x) is periphery.fused_mvm
+    sizes = []
+    original = periphery._one_pass
+
+    def spy(manager_, weights, rows, reduction):
+        sizes.append((rows.shape[0], reduction))
+        return original(manager_, weights, rows, reduction)
+
+    monkeypatch.setattr(periphery, "_one_pass", spy)
+    y = mgr.mvm(w, x)
+    assert sizes == [(6, 1.0), (2, 2.0), (2, 4.0), (2, 8.0)]
+    with kernels.reference_update():
+        assert torch.equal(y, mgr.mvm(w, x))
 
 
 # ---------------------------------------------------------------- asymmetries, scale

@@ -25,6 +25,7 @@ from aihwkit.exceptions import ArgumentError, TileError
 from aihwkit.simulator.parameters.enums import AnalogMVType, BoundManagementType, \
     NoiseManagementType
 from aihwkit.simulator.rpu_base.base import EngineBase
+from aihwkit.simulator.rpu_base import kernels
 from aihwkit.simulator.rpu_base.kernels.threads import SmallWork
 from aihwkit.simulator.rpu_base.periphery_analog import (
     CrossbarView, analog_mv, finalize_output, prepare_input)
@@ -103,6 +104,7 @@ class IOManager(EngineBase):
             ArgumentError: unknown key or a length that does not match the lines.
         """
         self.lines.set(params)
+        self._cache_fused_periphery = None     # the stages in use may have changed
 
     # ------------------------------------------------------------------ product
     def mvm(self, weights: torch.Tensor, x: torch.Tensor, is_test: bool = False) -> torch.Tensor:
@@ -132,6 +134,9 @@ class IOManager(EngineBase):
                 if self.cfg.out_scale != 1.0:
                     out.mul_(self.cfg.out_scale)
                 return out
+            compiled = kernels.choose_periphery(self, x)
+            if compiled is not None:
+                return compiled(self, weights, x)
             return self._managed(weights, x)
 
     def _check_shapes(self, weights: torch.Tensor, x: torch.Tensor) -> None:

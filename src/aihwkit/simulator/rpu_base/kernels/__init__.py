@@ -33,13 +33,13 @@ with ``with reference_update(): ...``.
 import os
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional, Protocol
+from typing import Any, Callable, Iterator, Optional, Protocol
 
 import torch
 from torch import Tensor
 
 from aihwkit.simulator.parameters.enums import PulseType
-from aihwkit.simulator.rpu_base.kernels import fused
+from aihwkit.simulator.rpu_base.kernels import fused, periphery
 from aihwkit.simulator.rpu_base.kernels.additive import aggregate_pulses, walk_pulses
 from aihwkit.simulator.rpu_base.kernels.affine import affine_propagate, affine_scan
 from aihwkit.simulator.rpu_base.kernels.affine_checked import affine_checked
@@ -65,6 +65,8 @@ CLASSIFY_BATCH = 2
 SCAN_WORK = 1 << 20
 # up to this many sample-crosspoint pairs a whole update runs in the fused kernel
 FUSED_WORK = 1 << 18
+# up to this many multiply-adds a managed product runs through the compiled periphery
+FUSED_MVM_WORK = 1 << 20
 
 
 class PulseKernel(Protocol):
@@ -185,6 +187,26 @@ def _fusable(engine: Any, batch: int) -> bool:
     return fused.available()
 
 
+def choose_periphery(manager: Any, x: Tensor) -> Optional[Callable[..., Tensor]]:
+    """The compiled periphery (:func:`~.periphery.fused_mvm`) for this managed product of
+    an :class:`~aihwkit.simulator.rpu_base.periphery.IOManager`, or ``None`` for the torch
+    periphery: small CPU products (at most :data:`FUSED_MVM_WORK` multiply-adds) whose
+    settings it covers, with numba installed and the reference not forced."""
+    if reference_forced() or x.device.type != "cpu" or _is_compiling():
+        return None
+    if x.dtype not in (torch.float32, torch.float64):
+        return None
+    if x.shape[0] * manager.out_size * manager.in_size > FUSED_MVM_WORK:
+        return None
+    supported = getattr(manager, "_cache_fused_periphery", None)
+    if supported is None:
+        supported = periphery.periphery_supported(manager)
+        manager._cache_fused_periphery = supported   # pylint: disable=protected-access
+    if not supported or not fused.available():
+        return None
+    return periphery.fused_mvm
+
+
 def choose_line_counts(up: Any) -> LineCountKernel:
     """The count generator of single-line writes with UpdateParameters ``up``."""
     if reference_forced() or up.pulse_type in (PulseType.MEAN_COUNT,
@@ -219,7 +241,7 @@ def line_counts(values: Tensor, lr: float, up: Any, granularity: float, rng: Til
 
 
 __all__ = ["PulseKernel", "UpdateKernel", "LineCountKernel", "apply_pulses", "choose_kernel",
-           "choose_update", "FUSED_WORK",
+           "choose_update", "choose_periphery", "FUSED_WORK", "FUSED_MVM_WORK",
            "choose_line_counts", "line_counts", "reference_update", "reference_forced",
            "reference_pulses", "walk_pulses", "aggregate_pulses", "checked_moment_pulses",
            "classified_moment_pulses", "affine_moment_pulses", "affine_scan_pulses",

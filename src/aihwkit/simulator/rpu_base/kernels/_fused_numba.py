@@ -303,6 +303,15 @@ def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fix
 
 
 @_jit
+def finite_1d(values):
+    """Whether every entry of the 1-d array ``values`` is finite."""
+    for value in values:
+        if not math.isfinite(value):
+            return False
+    return True
+
+
+@_jit
 def all_finite(x, d):
     """Whether every entry of ``x`` and ``d`` is finite."""
     for value in x.ravel():

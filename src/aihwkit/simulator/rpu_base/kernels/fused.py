@@ -105,9 +105,33 @@ def _kernel(name: str) -> Callable[..., Any]:
     if not _KERNELS:
         # pylint: disable=import-outside-toplevel
         from aihwkit.simulator.rpu_base.kernels import _fused_numba
-        for key in ("fused_update", "counts_update", "all_finite"):
+        for key in ("fused_update", "counts_update", "all_finite", "finite_1d"):
             _KERNELS[key] = getattr(_fused_numba, key)
     return _KERNELS[name]
+
+
+def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
+    """Whether every entry of a dense CPU float32/float64 tensor is finite, in one
+    compiled pass without torch calls; ``None`` where this check does not apply (other
+    devices, layouts or dtypes, numba missing, under ``torch.compile``)."""
+    if tensor.device.type != "cpu" or tensor.dtype not in (torch.float32, torch.float64) \
+            or tensor.layout != torch.strided or not available():
+        return None
+    # pylint: disable=import-outside-toplevel
+    from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
+    if _is_compiling():
+        return None
+    return bool(_kernel("finite_1d")(as_array(tensor).reshape(-1)))
+
+
+def as_array(tensor: Tensor) -> np.ndarray:
+    """A numpy view of a CPU tensor's values (a contiguous copy when it is strided), with
+    as few torch calls as possible (numpy reshapes are free)."""
+    if tensor.requires_grad:
+        tensor = tensor.detach()
+    if not tensor.is_contiguous():
+        tensor = tensor.contiguous()
+    return tensor.numpy()
 
 
 def _seed(engine: Any) -> int:
@@ -126,14 +150,14 @@ def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: floa
     (weights and generator untouched)."""
     # pylint: disable=import-outside-toplevel
     from aihwkit.simulator.rpu_base.pulses import raise_not_finite
-    x_values = x.detach().contiguous().numpy()
-    d_values = d.detach().contiguous().numpy()
+    x_values = as_array(x)
+    d_values = as_array(d)
     if not _kernel("all_finite")(x_values, d_values):
         raise_not_finite()
     maps: AffineMaps = engine.affine_maps()
     train = TrainSettings.of(up)
     state = engine.pulse_state()
-    flat = state.view(-1).numpy()
+    flat = state.numpy().reshape(-1)
     touched = np.zeros(flat.shape[0], dtype=np.bool_)
     _kernel("fused_update")(
         x_values, d_values, flat, maps.table, touched, abs(lr), 1 if lr > 0 else -1,

@@ -1,0 +1,105 @@
+"""Compiled periphery of small CPU products (numba, optional).
+
+A managed product of a small tile through torch is about twenty tiny calls (noise
+management, DAC, ADC, output noise, the bound test). :func:`fused_mvm` does the same in
+two compiled calls around torch's product ``v = u W^T``:
+
+1. noise management ``s = max_j |x_j|`` (or ``max_j x_j``, or a constant; capped at
+   ``nm_thres``), then the DAC: ``u = clip(rint(x / (s r) / Δ_in) Δ_in, ±b_in)`` plus
+   input noise, with ``r`` the bound-management reduction of the pass;
+2. the ADC: ``k = clip(rint((v + σ_out ξ) / Δ_out), ±B)`` in levels, the saturation
+   test of each row, and the scale back ``y = k Δ_out s r``.
+
+Rows that saturate are recomputed with halved inputs (iterative bound management) like
+the torch periphery does. Without noise the values equal the torch periphery's exactly.
+Random draws come from a stream seeded from the tile's generator (one draw per pass,
+none for deterministic settings).
+"""
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from aihwkit.simulator.parameters.enums import (
+    AnalogMVType, BoundManagementType, NoiseManagementType)
+from aihwkit.simulator.rpu_base.kernels.fused import as_array
+
+_NM_KINDS = {NoiseManagementType.NONE: 0, NoiseManagementType.ABS_MAX: 1,
+             NoiseManagementType.MAX: 2, NoiseManagementType.CONSTANT: 3}
+_BM_KINDS = (BoundManagementType.NONE, BoundManagementType.ITERATIVE)
+
+
+def periphery_supported(manager: Any) -> bool:
+    """Whether the settings of an :class:`~aihwkit.simulator.rpu_base.periphery.IOManager`
+    are within the compiled periphery's stages (one pass, no IR drop, weight noise,
+    asymmetries, offsets, nonlinearity or per-line output noise; noise management none,
+    abs-max, max or constant; bound management none or iterative)."""
+    cfg = manager.cfg
+    if cfg.perfect or cfg.mv_type != AnalogMVType.ONE_PASS:
+        return False
+    if cfg.noise_management not in _NM_KINDS or cfg.bound_management not in _BM_KINDS:
+        return False
+    if cfg.ir_drop > 0 or cfg.w_noise > 0 or cfg.inp_asymmetry != 0 or cfg.out_asymmetry != 0:
+        return False
+    lines = manager.lines
+    return not (lines.nl_active or lines.v_offset.numel() or lines.out_noise_values.numel())
+
+
+def _seed(manager: Any, needed: bool) -> int:
+    if not needed:
+        return 0
+    draw = torch.randint(0, 2**63 - 1, (1,), generator=manager.rng.generator)
+    return int(draw.numpy()[0])
+
+
+def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
+              ) -> Any:
+    """``(y, fail, any_fail)`` of one pass over the rows ``x`` with input reduction
+    ``reduction``."""
+    # pylint: disable=import-outside-toplevel
+    from aihwkit.simulator.rpu_base.kernels import _periphery_numba as kernels
+    cfg = manager.cfg
+    kind = _NM_KINDS[cfg.noise_management]
+    rows = x.shape[0]
+    u = np.empty_like(x)
+    divisor = np.empty(rows, x.dtype)
+    multiplier = np.empty(rows, x.dtype)
+    kernels.prepare(x, u, divisor, multiplier, kind, cfg.nm_thres,
+                    cfg.is_backward or cfg.inp_noise <= 0, cfg.inp_step, cfg.inp_inv_step,
+                    cfg.inp_sto_round, cfg.inp_bound, cfg.inp_noise, reduction,
+                    _seed(manager, cfg.inp_sto_round or cfg.inp_noise > 0))
+    out = torch.nn.functional.linear(torch.from_numpy(u), weights)
+    quantized = cfg.out_step > 0
+    unit = cfg.out_step if quantized else 1.0
+    bound = cfg.out_bound_levels if quantized else cfg.out_bound
+    fail = np.zeros(rows, np.bool_)
+    any_fail = kernels.finalize(
+        out.numpy(), fail, multiplier, kind > 0, cfg.out_noise,
+        cfg.out_inv_step if quantized else 1.0, quantized, cfg.out_sto_round, bound,
+        cfg.bm_on, cfg.bm_test_negative_bound, unit * reduction * cfg.out_scale,
+        _seed(manager, cfg.out_noise > 0 or (quantized and cfg.out_sto_round)))
+    return out, fail, any_fail
+
+
+def fused_mvm(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
+    """Managed product ``[B, out]`` of ``weights`` ``[out, in]`` and the rows ``x``
+    ``[B, in]`` (CPU), as :meth:`IOManager.mvm` defines it."""
+    cfg = manager.cfg
+    values = as_array(x)
+    out, fail, any_fail = _one_pass(manager, weights, values, 1.0)
+    if not any_fail:
+        return out
+    rows = np.arange(values.shape[0])
+    reduction = 1.0
+    while not cfg.bm_limit_reached(reduction):
+        failed = np.flatnonzero(fail)
+        if failed.size == 0:
+            break
+        rows = rows[failed]
+        values = values[failed]
+        reduction *= 2.0
+        part, fail, _ = _one_pass(manager, weights, values, reduction)
+        out[torch.from_numpy(rows)] = part
+    return out
