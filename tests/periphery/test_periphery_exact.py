@@ -227,12 +227,18 @@ def test_bound_management_keeps_normalized_outputs_within_bound():
     assert torch.allclose(y[ok], ideal[ok], rtol=0.05, atol=0.5)
 
 
-def test_only_saturated_rows_are_recomputed():
+def saturating_rows():
+    """Weights 0.5 and six inputs of which rows 2 and 4 saturate the default bound."""
     w = 0.5 * torch.ones(8, 100, dtype=torch.float64)
     x = torch.zeros(6, 100, dtype=torch.float64)
     x[:, 0] = 1.0
     x[2] = 1.0
     x[4] = 1.0
+    return w, x
+
+
+def test_only_saturated_rows_are_recomputed():
+    w, x = saturating_rows()
     mgr = manager(IOParameters(out_noise=0), 8, 100)
     sizes = []
     original = mgr._one_pass
@@ -253,11 +259,7 @@ def test_compiled_periphery_recomputes_only_saturated_rows(monkeypatch):
     from aihwkit.simulator.rpu_base.kernels import fused, periphery
     if not fused.available():
         pytest.skip("numba is not installed")
-    w = 0.5 * torch.ones(8, 100, dtype=torch.float64)
-    x = torch.zeros(6, 100, dtype=torch.float64)
-    x[:, 0] = 1.0
-    x[2] = 1.0
-    x[4] = 1.0
+    w, x = saturating_rows()
     mgr = manager(IOParameters(out_noise=0), 8, 100)
     assert kernels.choose_periphery(mgr, x) is periphery.fused_mvm
     sizes = []
