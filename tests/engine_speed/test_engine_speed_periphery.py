@@ -117,6 +117,7 @@ def moments(mgr, weights, x, repeats, compiled):
     dict(out_noise=0.06, inp_noise=0.05, bound_management=BM.NONE),
     dict(out_noise=0.0, inp_sto_round=True, out_sto_round=True, inp_res=1 / 30,
          out_res=1 / 60),
+    dict(out_noise=0.0, w_noise=0.05, w_noise_type=WeightNoiseType.ADDITIVE_CONSTANT),
 ])
 def test_noisy_products_match_the_torch_periphery(settings):
     """Per entry mean and variance over repeats. The entries of one row share their input
@@ -172,7 +173,7 @@ def test_seeded_noisy_products_are_reproducible():
 
 @pytest.mark.parametrize("settings", [
     dict(ir_drop=1.0),
-    dict(w_noise=0.01, w_noise_type=WeightNoiseType.ADDITIVE_CONSTANT),
+    dict(w_noise=0.01, w_noise_type=WeightNoiseType.PCM_READ),
     dict(inp_asymmetry=0.1),
     dict(out_asymmetry=0.1),
     dict(out_nonlinearity=0.1),

@@ -46,6 +46,16 @@ class TileRNG:
         gen.manual_seed(int(seed))
         return gen
 
+    def stream_seed(self) -> int:
+        """A seed in ``[0, 2^63)`` for the own random stream of a compiled CPU kernel: one
+        draw from the generator into a reused buffer, read through numpy (CPU only)."""
+        found = self.__dict__.get("_seed_buffer")
+        if found is None:
+            tensor = torch.empty(1, dtype=torch.int64)
+            found = self.__dict__["_seed_buffer"] = (tensor, tensor.numpy())
+        found[0].random_(generator=self.generator)
+        return int(found[1][0])
+
     # short helpers used throughout the engine
     def normal(self, shape: Any, dtype: torch.dtype) -> torch.Tensor:
         """Standard normal draws of ``shape``."""

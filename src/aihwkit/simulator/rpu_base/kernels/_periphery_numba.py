@@ -19,13 +19,15 @@ NM_NONE, NM_ABS_MAX, NM_MAX, NM_CONSTANT = 0, 1, 2, 3
 
 
 @_jit
-def prepare(x, u, divisor, multiplier, kind, thres, zero_shortcut, inp_step, inp_inv,
-            sto_round, inp_bound, inp_noise, reduction, seed):
+def prepare(x, u, divisor, multiplier, w_std, kind, thres, zero_shortcut, inp_step, inp_inv,
+            sto_round, inp_bound, inp_noise, w_noise, reduction, seed):
     """Noise management and DAC of rows ``x`` ``[R, N]`` into ``u`` ``[R, N]``.
 
     Writes the rows' divisors ``s`` (1 where ``s <= 0``) and output multipliers (0 on the
     exact-zero rows of the zero shortcut) when noise management is on (``kind > 0``);
-    ``reduction`` is the bound-management input reduction of this pass.
+    ``reduction`` is the bound-management input reduction of this pass. With additive
+    weight noise (``w_noise > 0``) ``w_std[r] = w_noise ||u_r||`` is the std of the read
+    noise of row ``r``'s outputs.
     """
     rows, size = x.shape
     conv = np.empty(4, x.dtype)
@@ -99,12 +101,18 @@ def prepare(x, u, divisor, multiplier, kind, thres, zero_shortcut, inp_step, inp
                 conv[0] = _normal(rng, spare)
                 value = value + noise_t * conv[0]
             u[r, j] = value
+        if w_noise > 0.0:
+            total = 0.0
+            for j in range(size):
+                total += float(u[r, j]) * float(u[r, j])
+            w_std[r] = w_noise * math.sqrt(total)
 
 
 @_jit
-def finalize(v, fail, multiplier, has_scale, out_noise, out_inv, quantized, sto_round,
-             bound, test_bound, negative_test, gain, seed):
-    """ADC of the analog outputs ``v`` ``[R, L]`` in place: output noise, division by the
+def finalize(v, fail, multiplier, w_std, w_noise, out_noise, out_inv, quantized, sto_round,
+             bound, test_bound, negative_test, gain, has_scale, seed):
+    """ADC of the analog outputs ``v`` ``[R, L]`` in place: the weight read noise of
+    std ``w_std[r]`` (when ``w_noise > 0``), output noise, division by the
     ADC step, (stochastic) rounding to levels, clip to ``bound`` (levels), then the scale
     back by ``multiplier * gain`` (or ``gain``). ``fail[r]`` tells whether row ``r``
     exceeded the bound (when ``test_bound``). Returns whether any row failed."""
@@ -124,6 +132,9 @@ def finalize(v, fail, multiplier, has_scale, out_noise, out_inv, quantized, sto_
         failed = False
         for j in range(size):
             value = v[r, j]
+            if w_noise > 0.0:
+                conv[3] = w_std[r] * _normal(rng, spare)
+                value = value + conv[3]
             if out_noise > 0.0:
                 conv[3] = noise_std * _normal(rng, spare)
                 value = conv[3] + inv_t * value if quantized else conv[3] + value

@@ -28,8 +28,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
+
 # bits of one pulse-train mask
 MAX_TRAIN = 64
+_COMPILED_DTYPES = frozenset((torch.float32, torch.float64))
 
 _KERNELS: Dict[str, Callable[..., Any]] = {}
 _STATE = {"checked": False, "ok": False}
@@ -114,14 +117,11 @@ def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
     """Whether every entry of a dense CPU float32/float64 tensor is finite, in one
     compiled pass without torch calls; ``None`` where this check does not apply (other
     devices, layouts or dtypes, numba missing, under ``torch.compile``)."""
-    if tensor.device.type != "cpu" or tensor.dtype not in (torch.float32, torch.float64) \
-            or tensor.layout != torch.strided or not available():
+    if not tensor.is_cpu or tensor.dtype not in _COMPILED_DTYPES or tensor.is_sparse \
+            or not available() or _is_compiling():
         return None
-    # pylint: disable=import-outside-toplevel
-    from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
-    if _is_compiling():
-        return None
-    return bool(_kernel("finite_1d")(as_array(tensor).reshape(-1)))
+    check = _KERNELS.get("finite_1d") or _kernel("finite_1d")
+    return bool(check(as_array(tensor).reshape(-1)))
 
 
 def as_array(tensor: Tensor) -> np.ndarray:
@@ -135,10 +135,8 @@ def as_array(tensor: Tensor) -> np.ndarray:
 
 
 def _seed(engine: Any) -> int:
-    """A fresh 63-bit stream seed from the engine's generator (one draw; read through
-    numpy, which on the CPU is a plain memory read)."""
-    draw = torch.randint(0, 2**63 - 1, (1,), generator=engine.rng.generator)
-    return int(draw.numpy()[0])
+    """A fresh stream seed from the engine's generator (one draw)."""
+    return engine.rng.stream_seed()
 
 
 def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: float,

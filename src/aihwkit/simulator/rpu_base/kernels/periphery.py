@@ -7,7 +7,8 @@ two compiled calls around torch's product ``v = u W^T``:
 1. noise management ``s = max_j |x_j|`` (or ``max_j x_j``, or a constant; capped at
    ``nm_thres``), then the DAC: ``u = clip(rint(x / (s r) / Δ_in) Δ_in, ±b_in)`` plus
    input noise, with ``r`` the bound-management reduction of the pass;
-2. the ADC: ``k = clip(rint((v + σ_out ξ) / Δ_out), ±B)`` in levels, the saturation
+2. additive weight read noise ``v += σ_w ||u|| ξ``, then the ADC:
+   ``k = clip(rint((v + σ_out ξ) / Δ_out), ±B)`` in levels, the saturation
    test of each row, and the scale back ``y = k Δ_out s r``.
 
 Rows that saturate are recomputed with halved inputs (iterative bound management) like
@@ -23,7 +24,7 @@ import torch
 from torch import Tensor
 
 from aihwkit.simulator.parameters.enums import (
-    AnalogMVType, BoundManagementType, NoiseManagementType)
+    AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
 from aihwkit.simulator.rpu_base.kernels.fused import as_array
 
 _NM_KINDS = {NoiseManagementType.NONE: 0, NoiseManagementType.ABS_MAX: 1,
@@ -33,25 +34,25 @@ _BM_KINDS = (BoundManagementType.NONE, BoundManagementType.ITERATIVE)
 
 def periphery_supported(manager: Any) -> bool:
     """Whether the settings of an :class:`~aihwkit.simulator.rpu_base.periphery.IOManager`
-    are within the compiled periphery's stages (one pass, no IR drop, weight noise,
-    asymmetries, offsets, nonlinearity or per-line output noise; noise management none,
-    abs-max, max or constant; bound management none or iterative)."""
+    are within the compiled periphery's stages (one pass; weight noise only of the
+    additive constant type; no IR drop, asymmetries, offsets, nonlinearity or per-line
+    output noise; noise management none, abs-max, max or constant; bound management none
+    or iterative)."""
     cfg = manager.cfg
     if cfg.perfect or cfg.mv_type != AnalogMVType.ONE_PASS:
         return False
     if cfg.noise_management not in _NM_KINDS or cfg.bound_management not in _BM_KINDS:
         return False
-    if cfg.ir_drop > 0 or cfg.w_noise > 0 or cfg.inp_asymmetry != 0 or cfg.out_asymmetry != 0:
+    if cfg.ir_drop > 0 or cfg.inp_asymmetry != 0 or cfg.out_asymmetry != 0:
+        return False
+    if cfg.w_noise > 0 and cfg.w_noise_type != WeightNoiseType.ADDITIVE_CONSTANT:
         return False
     lines = manager.lines
     return not (lines.nl_active or lines.v_offset.numel() or lines.out_noise_values.numel())
 
 
 def _seed(manager: Any, needed: bool) -> int:
-    if not needed:
-        return 0
-    draw = torch.randint(0, 2**63 - 1, (1,), generator=manager.rng.generator)
-    return int(draw.numpy()[0])
+    return manager.rng.stream_seed() if needed else 0
 
 
 def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
@@ -66,9 +67,10 @@ def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
     u = np.empty_like(x)
     divisor = np.empty(rows, x.dtype)
     multiplier = np.empty(rows, x.dtype)
-    kernels.prepare(x, u, divisor, multiplier, kind, cfg.nm_thres,
+    w_std = np.empty(rows, np.float64)
+    kernels.prepare(x, u, divisor, multiplier, w_std, kind, cfg.nm_thres,
                     cfg.is_backward or cfg.inp_noise <= 0, cfg.inp_step, cfg.inp_inv_step,
-                    cfg.inp_sto_round, cfg.inp_bound, cfg.inp_noise, reduction,
+                    cfg.inp_sto_round, cfg.inp_bound, cfg.inp_noise, cfg.w_noise, reduction,
                     _seed(manager, cfg.inp_sto_round or cfg.inp_noise > 0))
     out = torch.nn.functional.linear(torch.from_numpy(u), weights)
     quantized = cfg.out_step > 0
@@ -76,10 +78,11 @@ def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
     bound = cfg.out_bound_levels if quantized else cfg.out_bound
     fail = np.zeros(rows, np.bool_)
     any_fail = kernels.finalize(
-        out.numpy(), fail, multiplier, kind > 0, cfg.out_noise,
+        out.numpy(), fail, multiplier, w_std, cfg.w_noise, cfg.out_noise,
         cfg.out_inv_step if quantized else 1.0, quantized, cfg.out_sto_round, bound,
-        cfg.bm_on, cfg.bm_test_negative_bound, unit * reduction * cfg.out_scale,
-        _seed(manager, cfg.out_noise > 0 or (quantized and cfg.out_sto_round)))
+        cfg.bm_on, cfg.bm_test_negative_bound, unit * reduction * cfg.out_scale, kind > 0,
+        _seed(manager, cfg.w_noise > 0 or cfg.out_noise > 0
+              or (quantized and cfg.out_sto_round)))
     return out, fail, any_fail
 
 
