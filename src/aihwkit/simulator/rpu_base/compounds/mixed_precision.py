@@ -10,7 +10,7 @@ backward and every device operation use the analog device only.
 
 import math
 from collections import OrderedDict
-from copy import deepcopy
+from copy import copy
 from typing import Any, Dict, List, Optional
 
 import torch
@@ -18,6 +18,7 @@ import torch
 from aihwkit.exceptions import ConfigError, check_field
 from aihwkit.simulator.configs.compounds import MixedPrecisionCompound, UnitCell
 from aihwkit.simulator.rpu_base.compounds._common import build_children, is_pulsed_config
+from aihwkit.simulator.rpu_base import kernels
 from aihwkit.simulator.rpu_base.compounds._shared import line_update
 from aihwkit.simulator.rpu_base.devices.base import DeviceEngine
 from aihwkit.simulator.rpu_base.devices._pulsed import check_update_inputs
@@ -48,7 +49,7 @@ def quantize(values: torch.Tensor, n_bins: int, stochastic: bool,
 
 def forced_management(up: Any) -> Any:
     """Copy of the tile's UpdateParameters with update (BL) management switched on."""
-    up = deepcopy(up)
+    up = copy(up)      # flat dataclass: a shallow copy is a full one
     up.update_management = True
     up.update_bl_management = True
     return up
@@ -161,16 +162,35 @@ class MixedPrecisionEngine(DeviceEngine):
             draw = float(self.rng.uniform((1,), torch.float64).item())
             start = min(int(draw * self.d_size), self.d_size - 1)
         self.row_pointer = (start + rows) % self.d_size
-        indices = (torch.arange(rows, device=self.device) + start) % self.d_size
-        chi_rows = self.chi[indices]
-        counts = torch.trunc(chi_rows / self.eps)
-        self.chi[indices] = chi_rows - counts * self.eps
-        active = (counts != 0).any(dim=1).nonzero().squeeze(1)   # one read-back
-        if active.numel() == 0:
-            return
-        counts, indices = counts.index_select(0, active), indices.index_select(0, active)
-        line_update(self.device_engine, indices, counts, self.eps * float(cfg.transfer_lr),
-                    forced_management(up), self.device_engine.granularity(), columns=False)
+        lr = self.eps * float(cfg.transfer_lr)
+        line_up = forced_management(up)
+        granularity = self.device_engine.granularity()
+        if rows == self.d_size and start == 0:
+            # every row, in order: no gather and scatter of chi
+            indices = self._all_rows()
+            counts = torch.trunc(self.chi / self.eps)
+            self.chi.sub_(counts * self.eps)
+        else:
+            indices = (torch.arange(rows, device=self.device) + start) % self.d_size
+            chi_rows = self.chi[indices]
+            counts = torch.trunc(chi_rows / self.eps)
+            self.chi[indices] = chi_rows - counts * self.eps
+        if kernels.choose_update(self.device_engine, counts, lr, granularity, line_up,
+                                 batch=rows) is None:
+            # the count-matrix path: only the rows with pulses
+            active = (counts != 0).any(dim=1).nonzero().squeeze(1)   # one read-back
+            if active.numel() == 0:
+                return
+            counts, indices = counts.index_select(0, active), indices.index_select(0, active)
+        line_update(self.device_engine, indices, counts, lr, line_up, granularity,
+                    columns=False)
+
+    def _all_rows(self) -> torch.Tensor:
+        """``arange(d_size)`` on the engine's device (cached)."""
+        cached = getattr(self, "_cache_all_rows", None)
+        if cached is None or cached.device != self.device:
+            cached = self._cache_all_rows = torch.arange(self.d_size, device=self.device)
+        return cached
 
     # ---------------------------------------------------------------- device ops
     def requires_decay(self) -> bool:

@@ -24,6 +24,7 @@ from aihwkit.simulator.rpu_base.devices._drift import Drifter, drift_exponents, 
 from aihwkit.simulator.rpu_base.devices._settings import (
     Draws, settings_of, validate_pulsed_common, validate_write_noise)
 from aihwkit.simulator.rpu_base.devices.base import DeviceEngine
+from aihwkit.simulator.rpu_base.kernels.fused import finite_on_cpu
 from aihwkit.simulator.rpu_base.pulses import (
     finite_flag, pulse_counts, raise_not_finite, validate_update_parameters)
 
@@ -45,7 +46,11 @@ def check_update_inputs(x: Tensor, d: Tensor, d_size: int, x_size: int) -> None:
     """``TileError`` for wrong shapes, ``ArgumentError`` for non-finite values (one host
     read for both inputs)."""
     check_update_shapes(x, d, d_size, x_size)
-    if not bool(finite_flag(x, d)):
+    x_finite, d_finite = finite_on_cpu(x), finite_on_cpu(d)
+    if x_finite is None or d_finite is None:
+        if not bool(finite_flag(x, d)):
+            raise_not_finite()
+    elif not (x_finite and d_finite):
         raise_not_finite()
 
 

@@ -164,7 +164,8 @@ def choose_update(engine: Any, x: Tensor, lr: float, granularity: float,
     stochastic trains of at most 64 pulses, when numba is installed. ``batch``: the
     number of update cycles (default: the rows of ``x``).
     """
-    if reference_forced() or up.d_sparsity or getattr(engine.s, "count_pulses", False):
+    if reference_forced() or up.d_sparsity \
+            or getattr(getattr(engine, "s", None), "count_pulses", False):
         return None
     if up.pulse_type not in (PulseType.STOCHASTIC_COMPRESSED, PulseType.STOCHASTIC):
         return None
