@@ -102,14 +102,18 @@ def _table(args: argparse.Namespace) -> int:
         mine = statistics.median(ours) if ours else None
         theirs = statistics.median(anchor) if anchor else None
         ratio = f"{mine / theirs:.2f}" if mine and theirs else "n/a"
-        print(f"| {name} | {mine if mine is not None else 'error'} | "
-              f"{theirs if theirs is not None else 'error'} | {ratio} | "
+        print(f"| {name} | {_figure(mine)} | {_figure(theirs)} | {ratio} | "
               f"{targets.get(name, '')} |", flush=True)
     print()
     print("Command: " + " ".join([os.path.relpath(sys.executable)] + sys.argv)
           + f"  (medians of {args.rounds} alternating runs, {args.threads} threads"
           + (", one core kept busy)" if args.busy else ")"))
     return 0
+
+
+def _figure(value: Optional[float]) -> str:
+    """Milliseconds with three significant digits ('error' when the run failed)."""
+    return "error" if value is None else f"{value:.3g}"
 
 
 if __name__ == "__main__":

@@ -192,3 +192,36 @@ def test_scan_and_sequential_affine_recursions_agree(name, monkeypatch):
     sequential_noisy, _ = run(CASES[name](0.3), 9, reference=False)
     assert torch.allclose(scan_exact, sequential_exact, atol=1e-12)
     assert paired_agree(scan_noisy, sequential_noisy, scan_exact)
+
+
+@pytest.mark.parametrize("std", [0.0, 0.3])
+def test_very_steep_slopes_stay_finite(std):
+    """A crosspoint whose lower bound is almost 0 has a down slope a = -dw/|b-| of about
+    -140: the composed factor (1 + a)^k of 30 pulses overflows float32. The clamped-map
+    kernels must still give the reference's value (noise-free) and finite weights."""
+    config = SoftBoundsDevice(dw_min=0.001, w_max=0.25, w_min=-0.3, dw_min_dtod=0.0,
+                              up_down_dtod=0.0, w_max_dtod=0.0, w_min_dtod=0.0,
+                              dw_min_std=std)
+    results = []
+    for reference in (False, True):
+        engine = build_device(config, ROWS, COLS, device=torch.device("cpu"),
+                              dtype=torch.float32, rng=TileRNG(torch.device("cpu"), seed=1))
+        engine.min_bound = engine.min_bound.clone()
+        engine.min_bound[3, 5] = -7e-6
+        engine.slope_down = engine.slope_down.clone()
+        engine.slope_down[3, 5] = engine.dwmin_down[3, 5] / 7e-6     # a- = -dw/|b-|
+        engine._cache_params = None
+        engine.set_weights(torch.zeros(ROWS, COLS))
+        gen = torch.Generator().manual_seed(4)
+        d_factor = torch.randint(-30, 31, (9, ROWS), generator=gen).float()
+        x_factor = torch.ones(9, COLS)
+        trains = PulseCounts(9, ROWS, COLS, d_factor=d_factor, x_factor=x_factor)
+        with kernels.reference_update(reference):
+            kernel = kernels.choose_kernel(engine, trains)
+            assert (kernel is kernels.reference_pulses) == reference
+            kernel(engine, trains)
+        results.append(engine.get_weights().clone())
+    fast, exact = results
+    assert bool(torch.isfinite(fast).all())
+    if std == 0.0:
+        assert torch.allclose(fast, exact, atol=1e-6)

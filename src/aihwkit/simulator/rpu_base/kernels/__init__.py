@@ -64,7 +64,9 @@ CLASSIFY_BATCH = 2
 # on cache-sized buffers
 SCAN_WORK = 1 << 20
 # up to this many sample-crosspoint pairs a whole update runs in the fused kernel
-FUSED_WORK = 1 << 18
+# (the compiled kernel's cost grows with the number of pulses, the torch kernels' with the
+# number of operations: 2^16 keeps a dense 512 x 512 single-sample update on torch)
+FUSED_WORK = 1 << 16
 # up to this many multiply-adds a managed product runs through the compiled periphery
 FUSED_MVM_WORK = 1 << 20
 

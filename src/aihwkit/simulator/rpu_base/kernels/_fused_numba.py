@@ -236,8 +236,9 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
 def _work_buffers(x_size):
     """Scratch of :func:`_apply_sample`: per-bit offsets and cursors, the per-bit column
     lists, per-column counts (kept at zero between rows) and the hit columns of a row."""
+    # hits: one slot more than columns, the branch-free append writes one ahead
     return (np.zeros(66, np.int64), np.zeros(64 * x_size, np.int64), np.zeros(65, np.int64),
-            np.zeros(x_size, np.int64), np.zeros(x_size, np.int64))
+            np.zeros(x_size, np.int64), np.zeros(x_size + 1, np.int64))
 
 
 @_jit

@@ -24,6 +24,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 from torch import Tensor
 
+from aihwkit.simulator.rpu_base.kernels.reference import exact_pulses
+
 
 def compose_clamped_prefix(factor: Tensor, offset: Tensor, low: Tensor, high: Tensor
                            ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -126,11 +128,30 @@ def affine_checked(engine: Any, counts: Any, state: Tensor, params: Dict[str, Te
     if "exact" in params:
         rows = (params["exact"] > 0).nonzero().squeeze(1)
         if rows.numel():
-            sub = {key: value[rows] for key, value in params.items()}
-            sub_n = n[:, rows]
-            bounds = counts.bounds if counts.bounds is not None else \
-                [int(v) for v in sub_n.abs().amax(1).tolist()]
-            factor, offset = _pulse_maps(engine, sub_n, sub, bounds)
-            if factor.shape[0]:
-                new[rows] = _apply_maps(state[rows], factor, offset, sub["lo"], sub["hi"])
+            new[rows] = _steep_rows(engine, counts, state[rows], n[:, rows],
+                                    {key: value[rows] for key, value in params.items()})
     return new, touched, None
+
+
+def _steep_rows(engine: Any, counts: Any, start: Tensor, n: Tensor,
+                params: Dict[str, Tensor]) -> Tensor:
+    """Crosspoints marked ``exact`` (slopes ``a <= -1``: a pulse jumps past its fixed
+    point) through one clamped map per pulse. The composed factors ``prod (1 + a)`` grow
+    like ``|1 + a|^k``, so the maps are composed in float64; a crosspoint whose
+    composition still overflows gets its pulses one at a time (rare)."""
+    bounds = counts.bounds if counts.bounds is not None else \
+        [int(v) for v in n.abs().amax(1).tolist()]
+    wide = {key: value.double() for key, value in params.items()}
+    factor, offset = _pulse_maps(engine, n.double(), wide, bounds)
+    if not factor.shape[0]:
+        return start
+    result = _apply_maps(start.double(), factor, offset, wide["lo"], wide["hi"])
+    broken = ~torch.isfinite(result)
+    if bool(broken.any()):
+        cols = broken.nonzero().squeeze(1)
+        value = start[cols]
+        sub = {key: tensor[cols] for key, tensor in params.items()}
+        for sample, bound in enumerate(bounds):
+            value = exact_pulses(engine, value, n[sample, cols], sub, bound)
+        result[cols] = value.double()
+    return result.to(start.dtype)
