@@ -49,7 +49,9 @@ def test_line_update_equals_one_hot_updates():
             slow.update(one_hot, values, 1.0, mean_count())
         else:
             slow.update(values, one_hot, 1.0, mean_count())
-        assert torch.equal(fast.get_weights(), slow.get_weights())
+        # the two go through different kernels (pulse by pulse, one step per sample):
+        # equal up to the rounding of the additions
+        assert torch.allclose(fast.get_weights(), slow.get_weights(), rtol=0, atol=1e-12)
         assert not torch.equal(fast.get_weights(), start)
 
 

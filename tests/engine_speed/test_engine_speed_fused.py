@@ -282,12 +282,15 @@ def test_dispatcher_choice():
     x = torch.rand(4, 8)
     up = UpdateParameters()
     assert kernels.choose_update(constant, x, 0.01, 0.001, up) is fused.fused_update
-    counts_ = counts(4, 0, torch.float32)
     small = make(ConstantStepDevice(), torch.float32)
-    assert kernels.choose_kernel(small, counts_) is fused.fused_counts_pulses
+    trains = stochastic_counts(4)
+    assert kernels.choose_kernel(small, trains) is fused.fused_counts_pulses
+    # dense count matrices (their cost in pulses is unknown) stay with the torch kernels
+    assert kernels.choose_kernel(small, counts(4, 0, torch.float32)) is not \
+        fused.fused_counts_pulses
     with kernels.reference_update():
         assert kernels.choose_update(constant, x, 0.01, 0.001, up) is None
-        assert kernels.choose_kernel(small, counts_) is kernels.reference_pulses
+        assert kernels.choose_kernel(small, trains) is kernels.reference_pulses
     for changed in (UpdateParameters(pulse_type=PulseType.MEAN_COUNT),
                     UpdateParameters(d_sparsity=True),
                     UpdateParameters(desired_bl=100)):
@@ -300,10 +303,19 @@ def test_dispatcher_choice():
     assert kernels.choose_update(big, torch.rand(8, 256), 0.01, 0.001, up) is None
 
 
+def stochastic_counts(batch):
+    """Counts as bit trains of length 4 (the form stochastic pulses take)."""
+    gen = torch.Generator().manual_seed(2)
+    d_trains = (torch.rand(batch, 4, ROWS, generator=gen) < 0.3).float()
+    x_trains = (torch.rand(batch, 4, COLS, generator=gen) < 0.3).float()
+    return PulseCounts(batch, ROWS, COLS, d_trains=d_trains, x_trains=x_trains,
+                       bounds=[4] * batch)
+
+
 def test_without_numba_the_torch_kernels_run(monkeypatch):
     monkeypatch.setitem(fused._STATE, "ok", False)
     engine = make(ConstantStepDevice(), torch.float32, rows=8, cols=8)
     assert kernels.choose_update(engine, torch.rand(4, 8), 0.01, 0.001,
                                  UpdateParameters()) is None
-    assert kernels.choose_kernel(engine, counts(4, 0, torch.float32)) is not \
+    assert kernels.choose_kernel(engine, stochastic_counts(4)) is not \
         fused.fused_counts_pulses

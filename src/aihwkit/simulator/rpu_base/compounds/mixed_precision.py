@@ -175,8 +175,9 @@ class MixedPrecisionEngine(DeviceEngine):
             chi_rows = self.chi[indices]
             counts = torch.trunc(chi_rows / self.eps)
             self.chi[indices] = chi_rows - counts * self.eps
-        if kernels.choose_update(self.device_engine, counts, lr, granularity, line_up,
-                                 batch=rows) is None:
+        engine = self.device_engine
+        if kernels.choose_update(engine, counts, lr, granularity, line_up,
+                                 work=rows * (engine.d_size + engine.x_size)) is None:
             # the count-matrix path: only the rows with pulses
             active = (counts != 0).any(dim=1).nonzero().squeeze(1)   # one read-back
             if active.numel() == 0:

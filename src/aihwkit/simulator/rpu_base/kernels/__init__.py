@@ -139,7 +139,10 @@ def choose_kernel(engine: Any, counts: PulseCounts) -> PulseKernel:
     """
     if reference_forced():
         return reference_pulses
-    if _fusable(engine, counts.batch):
+    # given counts go to the compiled kernel only as short stochastic trains (its cost
+    # grows with the pulses: dense count matrices stay with the batched kernels)
+    if not counts.is_dense and _fusable(engine, counts.batch * engine.d_size
+                                        * engine.x_size * counts.train_length):
         return fused.fused_counts_pulses
     if engine.batch_additive:
         if counts.batch <= WALK_BATCH and engine.c2c_std <= SMALL_NOISE \
@@ -158,34 +161,36 @@ def choose_kernel(engine: Any, counts: PulseCounts) -> PulseKernel:
 
 
 def choose_update(engine: Any, x: Tensor, lr: float, granularity: float,
-                  up: Any, batch: Optional[int] = None) -> Optional[UpdateKernel]:
+                  up: Any, work: Optional[int] = None) -> Optional[UpdateKernel]:
     """The fused whole-update kernel for this call, or ``None`` for the two-stage path
     (:func:`~aihwkit.simulator.rpu_base.pulses.pulse_counts`, then :func:`choose_kernel`).
 
     The fused kernel (:mod:`~.fused`) takes small CPU updates of affine devices with
-    stochastic trains of at most 64 pulses, when numba is installed. ``batch``: the
-    number of update cycles (default: the rows of ``x``).
+    stochastic trains of at most 64 pulses, when numba is installed. ``work``: the
+    sample-crosspoint pairs the update can touch (default: batch x rows x columns; a
+    single-line write touches one line per cycle).
     """
     if reference_forced() or up.d_sparsity \
             or getattr(getattr(engine, "s", None), "count_pulses", False):
         return None
     if up.pulse_type not in (PulseType.STOCHASTIC_COMPRESSED, PulseType.STOCHASTIC):
         return None
-    cycles = x.shape[0] if batch is None else batch
-    if not _fusable(engine, cycles) or not fused.train_fits(up, lr, granularity):
+    if work is None:
+        work = x.shape[0] * engine.d_size * engine.x_size
+    if not _fusable(engine, work) or not fused.train_fits(up, lr, granularity):
         return None
     return fused.fused_update
 
 
-def _fusable(engine: Any, batch: int) -> bool:
-    """Whether the compiled per-pulse kernels take this engine's update of ``batch``
-    samples: affine pulse maps, CPU, float32/64, at most :data:`FUSED_WORK`
-    sample-crosspoint pairs, numba installed, not under ``torch.compile``."""
+def _fusable(engine: Any, work: int) -> bool:
+    """Whether the compiled per-pulse kernels take an update of this engine touching
+    ``work`` sample-crosspoint pairs: affine pulse maps, CPU, float32/64, at most
+    :data:`FUSED_WORK` pairs, numba installed, not under ``torch.compile``."""
     if not getattr(engine, "fused_affine", False) or engine.device.type != "cpu":
         return False
     if engine.dtype not in (torch.float32, torch.float64):
         return False
-    if batch * engine.d_size * engine.x_size > FUSED_WORK or _is_compiling():
+    if work > FUSED_WORK or _is_compiling():
         return False
     return fused.available()
 

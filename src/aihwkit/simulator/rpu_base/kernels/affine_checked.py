@@ -133,18 +133,28 @@ def affine_checked(engine: Any, counts: Any, state: Tensor, params: Dict[str, Te
     return new, touched, None
 
 
+_FACTOR_CAP = 1e9
+
+
 def _steep_rows(engine: Any, counts: Any, start: Tensor, n: Tensor,
                 params: Dict[str, Tensor]) -> Tensor:
     """Crosspoints marked ``exact`` (slopes ``a <= -1``: a pulse jumps past its fixed
     point) through one clamped map per pulse. The composed factors ``prod (1 + a)`` grow
-    like ``|1 + a|^k``, so the maps are composed in float64; a crosspoint whose
-    composition still overflows gets its pulses one at a time (rare)."""
+    like ``|1 + a|^k``, so the maps are composed in float64 with capped factors; a
+    crosspoint whose composition still overflows (very long trains) gets its pulses one
+    at a time."""
     bounds = counts.bounds if counts.bounds is not None else \
         [int(v) for v in n.abs().amax(1).tolist()]
     wide = {key: value.double() for key, value in params.items()}
     factor, offset = _pulse_maps(engine, n.double(), wide, bounds)
     if not factor.shape[0]:
         return start
+    # a factor beyond the cap sends every input farther than (hi - lo) / cap from the map's
+    # fixed point T to a bound: capping it (T kept) changes nothing else and keeps the
+    # composed factors finite for trains of up to 30 such pulses
+    capped = factor.clamp(-_FACTOR_CAP, _FACTOR_CAP)
+    offset = torch.where(capped != factor, offset * (1 - capped) / (1 - factor), offset)
+    factor = capped
     result = _apply_maps(start.double(), factor, offset, wide["lo"], wide["hi"])
     broken = ~torch.isfinite(result)
     if bool(broken.any()):
