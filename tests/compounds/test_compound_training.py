@@ -76,7 +76,11 @@ def compound_presets():
 # learn slowly and erratically on this small problem: aihwkit 1.1.0 itself reaches less
 # than a factor 2 with 300 steps at lr 0.05, and single runs vary widely. They get 600
 # steps at lr 0.1 (PCM: 0.02) and the median over three seeds must lower the loss by 20 %.
+# ChoppedTTv2CapacitorPreset halves the loss in about 300 steps, not more: median ratios
+# over six seeds 0.52 with the forced reference, 0.55-0.57 with the fast paths (single
+# runs 0.29 ... 0.68).
 SLOW_LEARNERS = {
+    "ChoppedTTv2CapacitorPreset",
     "AGADIdealizedPreset", "AGADReRamESPreset", "AGADReRamSBPreset",
     "ChoppedTTv2IdealizedPreset", "ChoppedTTv2ReRamESPreset", "ChoppedTTv2ReRamSBPreset",
     "ChoppedTTv2EcRamMOPreset", "AGADEcRamMOPreset", "MixedPrecisionPCMPreset",

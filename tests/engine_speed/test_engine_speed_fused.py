@@ -313,7 +313,7 @@ def stochastic_counts(batch):
 
 
 def test_without_numba_the_torch_kernels_run(monkeypatch):
-    monkeypatch.setitem(fused._STATE, "ok", False)
+    monkeypatch.setattr(fused, "available", lambda: False)
     engine = make(ConstantStepDevice(), torch.float32, rows=8, cols=8)
     assert kernels.choose_update(engine, torch.rand(4, 8), 0.01, 0.001,
                                  UpdateParameters()) is None

@@ -19,6 +19,7 @@ from aihwkit.optim import AnalogSGD
 from aihwkit.simulator.configs import (FloatingPointRPUConfig, InferenceRPUConfig,
                                        TorchInferenceRPUConfig)
 from aihwkit.simulator.parameters import IOParameters
+from aihwkit.simulator.rpu_base.kernels import fused
 
 pytestmark = pytest.mark.skipif(not hasattr(torch, "compile"), reason="no torch.compile")
 
@@ -30,6 +31,14 @@ CONFIGS = {
     "inference_perfect": lambda: InferenceRPUConfig(forward=PERFECT),
     "inference_torch_perfect": lambda: TorchInferenceRPUConfig(forward=PERFECT),
 }
+
+
+@pytest.fixture(autouse=True)
+def _torch_paths(monkeypatch):
+    """dynamo does not trace the compiled CPU kernels (numba): inside a compiled graph the
+    torch paths run, so the eager twins here use them as well (the draws of the two then
+    come from the same torch operations)."""
+    monkeypatch.setattr(fused, "available", lambda: False)
 
 
 @pytest.fixture(autouse=True)

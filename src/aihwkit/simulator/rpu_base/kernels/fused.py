@@ -6,7 +6,7 @@ function: per sample the train length and probability scales (update management 
 update BL management), the Bernoulli pulse trains of ``x`` and ``d`` as bit masks (train
 length <= 64), the coincidences ``n_ij = popcount(d_i & x_j)``, and then every pulse
 one at a time in sample order, each with its own cycle-to-cycle draw and a clip to the
-bounds, exactly as the reference kernel applies them:
+bounds, by the reference kernel's rule (the draws come from the kernel's own stream):
 
 * multiplicative noise: ``w <- clip(w + (a w + c)(1 + s xi))``;
 * additive noise: ``w <- clip(w + (a w + c) + s |c| xi)``;
@@ -16,8 +16,9 @@ steps). :func:`fused_counts_pulses` applies given counts the same way (any pulse
 
 Random numbers come from a SplitMix64 stream seeded per call from the tile's
 ``torch.Generator``, so runs are reproducible under ``torch.manual_seed`` and checkpoints
-continue their stream. numba is imported on first use only; without it (or for tensors
-off the CPU) :func:`available` is false and the dispatcher keeps the torch kernels.
+continue their stream. numba is imported on first use only; without it :func:`available`
+is false and the dispatcher (which also keeps tensors off the CPU and large updates away
+from these kernels) uses the torch kernels.
 """
 
 import math
