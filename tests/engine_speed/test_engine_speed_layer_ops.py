@@ -35,16 +35,17 @@ def _torch_paths(request, monkeypatch):
         monkeypatch.setattr(fused, "available", lambda: False)
 
 
-def counts(fn):
-    """``(top-level aten ops, host value reads, nonzero calls)`` of ``fn()``."""
+def counts(fn, skip=()):
+    """``(top-level aten ops, host value reads, nonzero calls)`` of ``fn()``; ops named in
+    ``skip`` are not counted."""
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         fn()
     events = prof.events()
-    top = sum(1 for event in events if event.name.startswith("aten::") and (
-        event.cpu_parent is None or not event.cpu_parent.name.startswith("aten::")))
+    top = [event.name for event in events if event.name.startswith("aten::") and (
+        event.cpu_parent is None or not event.cpu_parent.name.startswith("aten::"))]
     reads = sum(1 for event in events if event.name == "aten::_local_scalar_dense")
     nonzero = sum(1 for event in events if event.name == "aten::nonzero")
-    return top, reads, nonzero
+    return sum(1 for name in top if name not in skip), reads, nonzero
 
 
 def eval_layer(rpu_config, size=64):
@@ -190,14 +191,8 @@ NUMPY_VIEW_OPS = ("aten::detach", "aten::to", "aten::resolve_conj", "aten::resol
 
 
 def compute_ops(fn):
-    """``(ops without the numpy view bookkeeping, host reads, nonzero calls)``."""
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        fn()
-    top = [event.name for event in prof.events() if event.name.startswith("aten::") and (
-        event.cpu_parent is None or not event.cpu_parent.name.startswith("aten::"))]
-    reads = sum(1 for event in prof.events() if event.name == "aten::_local_scalar_dense")
-    return (sum(1 for name in top if name not in NUMPY_VIEW_OPS), reads,
-            top.count("aten::nonzero"))
+    """:func:`counts` without the numpy view bookkeeping."""
+    return counts(fn, NUMPY_VIEW_OPS)
 
 
 @compiled_only

@@ -87,11 +87,10 @@ def _ziggurat_tables(layers: int = 128, edge: float = 3.442619855899,
 _ZK, _ZW, _ZF = _ziggurat_tables()
 _ZEDGE = 3.442619855899
 _LAYER = np.uint64(127)
-_S7 = np.uint64(7)
 
 
 @_inline
-def _normal(rng, spare):  # pylint: disable=unused-argument
+def _normal(rng):
     """Standard normal by the ziggurat: the low 7 bits of one 64-bit draw pick the layer,
     the high 32 bits (signed) the position; most draws are accepted at once."""
     while True:
@@ -115,7 +114,7 @@ def _normal(rng, spare):  # pylint: disable=unused-argument
 
 
 @_inline
-def _pulse_run(w, n, a, c, lo, hi, sigma, mult, rng, spare, scratch):
+def _pulse_run(w, n, a, c, lo, hi, sigma, mult, rng, scratch):
     """``n`` pulses of mean step ``a w + c`` on one device value, each with its own
     noise draw and a clip to ``[lo, hi]``."""
     if sigma <= 0.0:
@@ -126,10 +125,10 @@ def _pulse_run(w, n, a, c, lo, hi, sigma, mult, rng, spare, scratch):
     for _ in range(n):
         step = a * w + c
         if mult:
-            scratch[0] = 1.0 + sigma * _normal(rng, spare)
+            scratch[0] = 1.0 + sigma * _normal(rng)
             w = w + step * scratch[0]
         else:
-            scratch[0] = sigma * _normal(rng, spare)
+            scratch[0] = sigma * _normal(rng)
             w = (w + step) + scratch[0] * abs(c)
         w = lo if w < lo else (hi if w > hi else w)
     return w
@@ -177,7 +176,7 @@ def _lowest_bit(typingctx, value):  # pylint: disable=unused-argument
 
 @_inline
 def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length, work,
-                  sigma, mult, rng, spare, scratch):
+                  sigma, mult, rng, scratch):
     """The coincidences of one sample's trains (``length`` bits), applied pulse by pulse.
 
     Costs in proportion to the pulses, not to the tile: the columns whose train holds
@@ -228,7 +227,7 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
                 a = table[2, idx]
                 c = table[3, idx]
             state[idx] = _pulse_run(state[idx], n, a, c, table[4, idx], table[5, idx],
-                                    sigma, mult, rng, spare, scratch)
+                                    sigma, mult, rng, scratch)
             touched[idx] = True
 
 
@@ -254,7 +253,6 @@ def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fix
     d_size = d.shape[1]
     rng = np.empty(1, np.uint64)
     rng[0] = np.uint64(seed)
-    spare = np.zeros(2, np.float64)
     scratch = np.empty(1, state.dtype)
     x_bits = np.empty(x_size, np.uint64)
     d_bits = np.empty(d_size, np.uint64)
@@ -300,7 +298,7 @@ def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fix
             # up pulses where -sign(lr) sign(d) sign(x) > 0
             d_sign[i] = -direction if d[b, i] > 0 else direction
         _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, bl, work,
-                      sigma, mult, rng, spare, scratch)
+                      sigma, mult, rng, scratch)
 
 
 @_jit
@@ -329,7 +327,6 @@ def counts_update(counts, state, table, touched, sigma, mult, seed):
     """Signed counts ``[B, D X]`` applied sample by sample, pulse by pulse."""
     rng = np.empty(1, np.uint64)
     rng[0] = np.uint64(seed)
-    spare = np.zeros(2, np.float64)
     scratch = np.empty(1, state.dtype)
     for b in range(counts.shape[0]):
         for idx in range(counts.shape[1]):
@@ -344,5 +341,5 @@ def counts_update(counts, state, table, touched, sigma, mult, seed):
                 c = table[3, idx]
                 n = -n
             state[idx] = _pulse_run(state[idx], n, a, c, table[4, idx], table[5, idx],
-                                    sigma, mult, rng, spare, scratch)
+                                    sigma, mult, rng, scratch)
             touched[idx] = True

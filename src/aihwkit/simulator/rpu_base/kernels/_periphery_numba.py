@@ -47,9 +47,8 @@ def prepare(x, u, divisor, multiplier, w_std, kind, thres, zero_shortcut, inp_st
     bounded = math.isfinite(inp_bound)
     rng = np.empty(1, np.uint64)
     rng[0] = np.uint64(seed)
-    spare = np.zeros(2, np.float64)
+    has_factor = kind > 0 or reduction != 1.0
     for r in range(rows):
-        has_factor = kind > 0 or reduction != 1.0
         factor = one
         if kind > 0:
             if kind == NM_CONSTANT:
@@ -98,7 +97,7 @@ def prepare(x, u, divisor, multiplier, w_std, kind, thres, zero_shortcut, inp_st
                 elif value > bound_t:
                     value = bound_t
             if inp_noise > 0.0:
-                conv[0] = _normal(rng, spare)
+                conv[0] = _normal(rng)
                 value = value + noise_t * conv[0]
             u[r, j] = value
         if w_noise > 0.0:
@@ -125,7 +124,6 @@ def finalize(v, fail, multiplier, w_std, w_noise, out_noise, out_inv, quantized,
     bounded = math.isfinite(bound)
     rng = np.empty(1, np.uint64)
     rng[0] = np.uint64(seed)
-    spare = np.zeros(2, np.float64)
     noise_std = out_noise * (out_inv if quantized else 1.0)
     any_fail = False
     for r in range(rows):
@@ -133,10 +131,10 @@ def finalize(v, fail, multiplier, w_std, w_noise, out_noise, out_inv, quantized,
         for j in range(size):
             value = v[r, j]
             if w_noise > 0.0:
-                conv[3] = w_std[r] * _normal(rng, spare)
+                conv[3] = w_std[r] * _normal(rng)
                 value = value + conv[3]
             if out_noise > 0.0:
-                conv[3] = noise_std * _normal(rng, spare)
+                conv[3] = noise_std * _normal(rng)
                 value = conv[3] + inv_t * value if quantized else conv[3] + value
             elif quantized:
                 value = value * inv_t
