@@ -14,7 +14,10 @@ class RPUDataType(Enum):
 
     def as_torch(self) -> torch.dtype:
         """The matching torch dtype."""
-        return {"float": torch.float32, "double": torch.float64, "half": torch.float16}[self.value]
+        return _TORCH_DTYPES[self.value]
+
+
+_TORCH_DTYPES = {"float": torch.float32, "double": torch.float64, "half": torch.float16}
 
 
 class BoundManagementType(Enum):

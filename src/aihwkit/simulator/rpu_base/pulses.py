@@ -10,8 +10,9 @@ reference engine uses, so that roundings of the deterministic pulse types agree.
 """
 
 import math
+import operator
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -25,8 +26,65 @@ OWNER = "UpdateParameters"
 CHUNK_ELEMENTS = 1 << 22
 
 
-def validate_update_parameters(up: Any) -> None:
-    """Raise ``ConfigError`` for invalid :class:`UpdateParameters` fields."""
+class UpdateSettings(NamedTuple):
+    """The fields of an :class:`UpdateParameters`, validated and typed (``int``,
+    ``float``, ``bool``): what the update kernels read. Same field names, so a kernel
+    takes either."""
+
+    desired_bl: int
+    fixed_bl: bool
+    pulse_type: PulseType
+    res: float
+    x_res_implicit: float
+    d_res_implicit: float
+    d_sparsity: bool
+    sto_round: bool
+    update_bl_management: bool
+    update_management: bool
+    um_grad_scale: float
+
+
+_SNAPSHOT = operator.attrgetter(*UpdateSettings._fields)
+# settings already validated, by the field values and their types (``1 == True``, but
+# only ``True`` is a valid flag)
+_VALIDATED: Dict[Tuple[Any, ...], UpdateSettings] = {}
+_VALIDATED_MAX = 256
+
+
+def validate_update_parameters(up: Any) -> UpdateSettings:
+    """The :class:`UpdateSettings` of ``up``; raises ``ConfigError`` for invalid fields.
+
+    An update validates its parameters at every call (they may be changed between
+    calls); values seen before are looked up instead of checked again.
+    """
+    values = _SNAPSHOT(up)
+    key = (values, tuple(map(type, values)))
+    try:
+        found = _VALIDATED.get(key)
+    except TypeError:   # an unhashable field value: invalid, the checks name it
+        found, key = None, None
+    if found is not None:
+        return found
+    _check_update_parameters(up)
+    found = UpdateSettings(int(up.desired_bl), up.fixed_bl, up.pulse_type, float(up.res),
+                           float(up.x_res_implicit), float(up.d_res_implicit), up.d_sparsity,
+                           up.sto_round, up.update_bl_management, up.update_management,
+                           float(up.um_grad_scale))
+    if key is not None:
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        _VALIDATED[key] = found
+    return found
+
+
+def update_settings(up: Any) -> UpdateSettings:
+    """``up`` itself when it is an :class:`UpdateSettings`, else its validated settings."""
+    if isinstance(up, UpdateSettings):
+        return up
+    return validate_update_parameters(up)
+
+
+def _check_update_parameters(up: Any) -> None:
     check_choice(OWNER, "pulse_type", up.pulse_type, PulseType)
     bl = up.desired_bl
     check_field(OWNER, "desired_bl", bl,

@@ -13,6 +13,7 @@ from torch import Tensor
 from aihwkit.exceptions import TileError
 # the numeric checks live with the engine, which uses them too; tiles import them from here
 from aihwkit.simulator.rpu_base.arguments import check_integer, check_real  # noqa: F401
+from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
 
 
 def check_finite(name: str, tensor: Tensor) -> Tensor:
@@ -28,13 +29,6 @@ def check_finite(name: str, tensor: Tensor) -> Tensor:
     if tensor.numel() and not bool(torch.isfinite(tensor).all()):
         raise TileError(f"{name} holds NaN or infinite values: nothing was changed")
     return tensor
-
-
-def _is_compiling() -> bool:
-    """True while ``torch.compile`` traces the caller (torch releases without
-    ``torch.compiler.is_compiling`` never trace through here)."""
-    probe = getattr(getattr(torch, "compiler", None), "is_compiling", None)
-    return bool(probe()) if probe is not None else False
 
 
 def autocast_input(x: Any, dtype: torch.dtype) -> Any:

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from aihwkit.simulator.rpu_base.kernels.fused import finite_on_cpu
+from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
 from aihwkit.simulator.tiles.checks import check_finite
 
 
@@ -27,11 +28,6 @@ def abs_peak(tensor: Tensor) -> Tensor:
     if tensor.numel() <= _SMALL_PEAK:
         return tensor.abs().amax()
     return torch.maximum(tensor.amax(), tensor.amin().neg())
-
-
-def _compiling() -> bool:
-    probe = getattr(getattr(torch, "compiler", None), "is_compiling", None)
-    return probe is not None and bool(probe())
 
 
 def all_finite(tensors: Sequence[Tensor]) -> bool:
@@ -56,7 +52,7 @@ def all_finite(tensors: Sequence[Tensor]) -> bool:
 
 def check_finite_input(x: Tensor) -> None:
     """:func:`check_finite` of a forward input (one host read at most)."""
-    if _compiling():  # an asynchronous assertion in the graph
+    if _is_compiling():  # an asynchronous assertion in the graph
         check_finite("x", x)
     elif not all_finite([x]):
         check_finite("x", x)
@@ -65,6 +61,6 @@ def check_finite_input(x: Tensor) -> None:
 def check_finite_pair(x: Tensor, d: Tensor) -> None:
     """:func:`check_finite` of the update operands ``x`` and ``d`` (one host read at
     most)."""
-    if _compiling() or not x.numel() or not d.numel() or not all_finite([x, d]):
+    if _is_compiling() or not x.numel() or not d.numel() or not all_finite([x, d]):
         check_finite("x", x)
         check_finite("d", d)

@@ -6,8 +6,9 @@ import weakref
 import torch
 from torch.autograd import Function
 from torch.autograd.function import once_differentiable
+from torch.nn.parallel import DistributedDataParallel
 
-from aihwkit.simulator.rpu_base.kernels.threads import SmallWork
+from aihwkit.simulator.rpu_base.kernels.threads import SmallWork, _is_compiling
 
 
 _DDP_ADOPTED: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -21,8 +22,6 @@ def _active_ddp_group(analog_tile: Any, pulsed: bool) -> Any:
     first DDP forward every rank adopts rank 0's analog state here (a collective: DDP
     ranks run the same forward).
     """
-    # pylint: disable=import-outside-toplevel
-    from torch.nn.parallel import DistributedDataParallel
     active = getattr(DistributedDataParallel, "_active_ddp_module", None)
     if active is None:
         return None
@@ -56,12 +55,6 @@ def analog_forward(analog_ctx: Any, analog_tile: Any, input_: torch.Tensor,
             with torch.autocast(device_type, enabled=False):
                 return analog_tile.joint_forward(input_, is_test)
         return analog_tile.joint_forward(input_, is_test)
-
-
-def _is_compiling() -> bool:
-    """True while ``torch.compile`` traces the caller."""
-    probe = getattr(getattr(torch, "compiler", None), "is_compiling", None)
-    return bool(probe()) if probe is not None else False
 
 
 class AnalogFunction(Function):

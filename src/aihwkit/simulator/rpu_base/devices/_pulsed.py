@@ -397,7 +397,7 @@ class PulsedDeviceEngine(DeviceEngine):
     def update(self, x: Tensor, d: Tensor, lr: float, up: Any,
                granularity: Optional[float] = None) -> None:
         check_update_shapes(x, d, self.d_size, self.x_size)
-        validate_update_parameters(up)
+        up = validate_update_parameters(up)
         lr = float(lr)
         pulsed = up.pulse_type not in (PulseType.NONE, PulseType.NONE_WITH_DEVICE)
         if lr == 0.0 or x.shape[0] == 0 or not pulsed:

@@ -150,14 +150,14 @@ def _masks(values, scale, length, res, sto_round, out, rng):
         if p >= 1.0:
             bits = full
         elif p > 0.0:
-            threshold = p * _TWO32
+            # a 32-bit draw u is below p 2^32 exactly when u < ceil(p 2^32): integer
+            # compares, set without branches (the outcomes are random, branches mispredict)
+            threshold = np.uint64(math.ceil(p * _TWO32))
             k = 0
             while k < length:
                 z = _next64(rng)
-                if float(z & _LOW32) < threshold:
-                    bits |= _ONE << np.uint64(k)
-                if float(z >> _S32) < threshold:
-                    bits |= _ONE << np.uint64(k + 1)
+                bits |= np.uint64((z & _LOW32) < threshold) << np.uint64(k)
+                bits |= np.uint64((z >> _S32) < threshold) << np.uint64(k + 1)
                 k += 2
             bits &= full
         out[j] = bits

@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
+from aihwkit.simulator.rpu_base.pulses import raise_not_finite, update_settings
 
 # bits of one pulse-train mask
 MAX_TRAIN = 64
@@ -73,26 +74,6 @@ class AffineMaps:
         parts = [t.detach().reshape(-1) for t in (a_up, c_up, a_down, c_down, lo, hi)]
         table = torch.stack(parts).contiguous().numpy().copy()
         return AffineMaps(table, bool(mult_noise), float(sigma))
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """The :class:`UpdateParameters` fields the fused trains read, as plain values."""
-
-    desired_bl: int
-    fixed_bl: bool
-    ublm: bool
-    um: bool
-    um_grad_scale: float
-    res: float
-    sto_round: bool
-
-    @staticmethod
-    def of(up: Any) -> "TrainSettings":
-        """Settings of ``up`` (an :class:`UpdateParameters`)."""
-        return TrainSettings(int(up.desired_bl), bool(up.fixed_bl),
-                             bool(up.update_bl_management), bool(up.update_management),
-                             float(up.um_grad_scale), float(up.res), bool(up.sto_round))
 
 
 def train_fits(up: Any, lr: float, granularity: float) -> bool:
@@ -147,22 +128,20 @@ def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: floa
     per-pulse application in one compiled call (the :class:`UpdateKernel` contract).
     NaN or infinite inputs raise the engine's non-finite error before any random draw
     (weights and generator untouched)."""
-    # pylint: disable=import-outside-toplevel
-    from aihwkit.simulator.rpu_base.pulses import raise_not_finite
     x_values = as_array(x)
     d_values = as_array(d)
     if not _kernel("all_finite")(x_values, d_values):
         raise_not_finite()
     maps: AffineMaps = engine.affine_maps()
-    train = TrainSettings.of(up)
+    train = update_settings(up)
     state = engine.pulse_state()
     flat = state.numpy().reshape(-1)
     touched = np.zeros(flat.shape[0], dtype=np.bool_)
     _kernel("fused_update")(
         x_values, d_values, flat, maps.table, touched, abs(lr), 1 if lr > 0 else -1,
-        float(granularity), train.desired_bl, train.fixed_bl, train.ublm, train.um,
-        train.um_grad_scale, train.res, train.sto_round, maps.sigma, maps.mult_noise,
-        _seed(engine))
+            float(granularity), train.desired_bl, train.fixed_bl, train.update_bl_management,
+        train.update_management, train.um_grad_scale, train.res, train.sto_round, maps.sigma,
+        maps.mult_noise, _seed(engine))
     engine.commit_pulses(state, _touched_mask(engine, touched, state))
 
 

@@ -17,7 +17,7 @@ Random draws come from a stream seeded from the tile's generator (one draw per p
 none for deterministic settings).
 """
 
-from typing import Any
+from typing import Any, Dict
 
 import numpy as np
 import torch
@@ -51,6 +51,20 @@ def periphery_supported(manager: Any) -> bool:
     return not (lines.nl_active or lines.v_offset.numel() or lines.out_noise_values.numel())
 
 
+_MODULE: Dict[str, Any] = {}
+
+
+def _compiled() -> Any:
+    """The numba module of the periphery (imported, hence compiled or loaded from the
+    cache, on first use)."""
+    found = _MODULE.get("kernels")
+    if found is None:
+        # pylint: disable=import-outside-toplevel
+        from aihwkit.simulator.rpu_base.kernels import _periphery_numba
+        found = _MODULE["kernels"] = _periphery_numba
+    return found
+
+
 def _seed(manager: Any, needed: bool) -> int:
     return manager.rng.stream_seed() if needed else 0
 
@@ -59,8 +73,7 @@ def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
               ) -> Any:
     """``(y, fail, any_fail)`` of one pass over the rows ``x`` with input reduction
     ``reduction``."""
-    # pylint: disable=import-outside-toplevel
-    from aihwkit.simulator.rpu_base.kernels import _periphery_numba as kernels
+    kernels = _compiled()
     cfg = manager.cfg
     kind = _NM_KINDS[cfg.noise_management]
     rows = x.shape[0]

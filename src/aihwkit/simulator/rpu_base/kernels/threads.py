@@ -50,7 +50,15 @@ class SmallWork:
             self.previous = 0
 
 
+def _never() -> bool:
+    return False
+
+
+# resolved once: looking it up costs more than the call (torch releases without
+# ``torch.compiler.is_compiling`` never trace through the engine)
+_COMPILING_PROBE = getattr(getattr(torch, "compiler", None), "is_compiling", None) or _never
+
+
 def _is_compiling() -> bool:
     """True while ``torch.compile`` traces the caller."""
-    probe = getattr(getattr(torch, "compiler", None), "is_compiling", None)
-    return bool(probe()) if probe is not None else False
+    return bool(_COMPILING_PROBE())
