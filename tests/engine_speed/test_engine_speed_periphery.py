@@ -18,6 +18,7 @@ from aihwkit.simulator.parameters.enums import (
 from aihwkit.simulator.parameters.io import IOParameters
 from aihwkit.simulator.rpu_base import kernels
 from aihwkit.simulator.rpu_base.kernels import fused, periphery
+from aihwkit.simulator.rpu_base import periphery_analog
 from aihwkit.simulator.rpu_base.periphery import IOManager
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
@@ -27,6 +28,19 @@ CPU = torch.device("cpu")
 Z = 4.0
 NM = NoiseManagementType
 BM = BoundManagementType
+
+
+@pytest.fixture(params=["torch product", "compiled product"])
+def same_product(request, monkeypatch):
+    """Both peripheries with the same crossbar product: torch's (the compiled pass of
+    small tiles switched off), or the compiled pass's own (the torch periphery computing
+    its product the same way). The stages around the product are then compared exactly;
+    :func:`test_compiled_product_equals_torch_up_to_rounding` compares the products."""
+    if request.param == "torch product":
+        monkeypatch.setattr(periphery, "SMALL_PRODUCT", 0)
+    else:
+        monkeypatch.setattr(periphery_analog, "crossbar_product", periphery.small_product)
+    return request.param
 
 
 def manager(io, out_size=12, in_size=20, backward=False, dtype=torch.float64, seed=0):
@@ -62,7 +76,8 @@ GRID = list(itertools.product(
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("nm, bm, res, thres", GRID)
-def test_noise_free_products_equal_the_torch_periphery(nm, bm, res, thres, dtype):
+def test_noise_free_products_equal_the_torch_periphery(nm, bm, res, thres, dtype,
+                                                      same_product):
     inp_res, out_res = res
     io = IOParameters(out_noise=0.0, noise_management=nm, bound_management=bm,
                       nm_thres=thres, inp_res=inp_res, out_res=out_res,
@@ -83,14 +98,14 @@ def test_noise_free_products_equal_the_torch_periphery(nm, bm, res, thres, dtype
     dict(max_bm_factor=2, bound_management=BM.ITERATIVE, out_bound=0.5),
     dict(out_scale=0.5, inp_res=1 / 64, out_res=1 / 64),
 ])
-def test_noise_free_special_settings(settings):
+def test_noise_free_special_settings(settings, same_product):
     io = IOParameters(out_noise=0.0, **settings)
     weights, x = operands(torch.float32)
     compiled, plain = both_paths(manager(io, dtype=torch.float32), weights, x)
     assert torch.equal(compiled, plain)
 
 
-def test_noise_free_backward_direction():
+def test_noise_free_backward_direction(same_product):
     """The backward manager: bound management off, zero rows exact zeros."""
     io = IOParameters(out_noise=0.0)
     weights, x = operands(torch.float32, out_size=20, in_size=12)
@@ -98,6 +113,26 @@ def test_noise_free_backward_direction():
                                  weights, x)
     assert torch.equal(compiled, plain)
     assert not compiled[2].any()
+
+
+@pytest.mark.parametrize("dtype, rtol", [(torch.float32, 1e-5), (torch.float64, 1e-13)])
+@pytest.mark.parametrize("rows, lines, size", [(1, 12, 20), (7, 12, 20), (16, 64, 64),
+                                               (5, 3, 1), (9, 1, 33)])
+def test_compiled_product_equals_torch_up_to_rounding(rows, lines, size, dtype, rtol):
+    """The compiled pass's own product (reassociated sums) against torch's, also for the
+    transposed weight views of the backward read; and that the pass uses it."""
+    gen = torch.Generator().manual_seed(rows * 100 + size)
+    u = torch.rand(rows, size, generator=gen, dtype=dtype) - 0.5
+    weights = torch.rand(lines, size, generator=gen, dtype=dtype) - 0.5
+    scale = u.abs() @ weights.abs().t()          # bound of the rounding error per entry
+    for matrix in (weights, weights.t().contiguous().t()):
+        got = periphery.small_product(u, matrix)
+        expected = torch.nn.functional.linear(u, matrix)
+        assert torch.all((got - expected).abs() <= rtol * size * scale + 1e-30)
+    io = IOParameters(out_noise=0.0, noise_management=NM.NONE, inp_res=-1.0, out_res=-1.0,
+                      inp_bound=0.0, out_bound=0.0)
+    mgr = manager(io, lines, size, dtype=dtype)
+    assert torch.equal(mgr.mvm(weights, u), periphery.small_product(u, weights))
 
 
 def moments(mgr, weights, x, repeats, compiled):

@@ -94,6 +94,12 @@ def prepare_input(cfg: ResolvedIO, x: torch.Tensor, scale: Optional[torch.Tensor
     return u
 
 
+def crossbar_product(u: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The ideal crossbar read ``u W^T`` (``[R, N]`` x ``[L, N]`` -> ``[R, L]``) in one
+    call."""
+    return torch.nn.functional.linear(u, weights)
+
+
 def analog_mv(cfg: ResolvedIO, lines: LineParameters, view: CrossbarView, u: torch.Tensor,
               rng: TileRNG, negative: bool = False) -> torch.Tensor:
     """Crossbar read ``v = W u`` with IR drop, offsets/series resistance and weight noise.
@@ -106,7 +112,7 @@ def analog_mv(cfg: ResolvedIO, lines: LineParameters, view: CrossbarView, u: tor
         ``[R, L]`` analog outputs in normalized units.
     """
     weights = view.matrix(negative)
-    v = torch.nn.functional.linear(u, weights)  # u @ W^T in one call
+    v = crossbar_product(u, weights)
     if cfg.ir_drop > 0:
         _apply_ir_drop_(cfg, view, weights, u, v, negative)
     if lines.v_offset.numel():

@@ -163,3 +163,87 @@ def finalize(v, fail, multiplier, w_std, w_noise, out_noise, out_inv, quantized,
             for j in range(size):
                 v[r, j] = v[r, j] * gain_t
     return any_fail
+
+
+_fast = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+
+
+@_fast
+def product(u, w, transposed, out):
+    """``out = u w^T`` (``w`` ``[L, N]``) or ``out = u w`` (``transposed``, ``w``
+    ``[N, L]``) for ``u`` ``[R, N]``: the analog product of a small tile. The sums are
+    reassociated so that they vectorise; they differ from a BLAS product by rounding."""
+    if transposed:
+        _rows_times_matrix(u, w, out)
+    else:
+        _rows_times_transpose(u, w, out)
+
+
+@_fast
+def _rows_times_transpose(u, w, out):
+    """``out = u w^T``: dot products of rows, four input rows per pass over ``w``."""
+    rows, size = u.shape
+    lines = w.shape[0]
+    r = 0
+    while r + 4 <= rows:
+        for i in range(lines):
+            # np.float32 zeros: the sums take the arrays' type (float64 arrays promote)
+            a0 = np.float32(0.0)
+            a1 = np.float32(0.0)
+            a2 = np.float32(0.0)
+            a3 = np.float32(0.0)
+            for j in range(size):
+                weight = w[i, j]
+                a0 += u[r, j] * weight
+                a1 += u[r + 1, j] * weight
+                a2 += u[r + 2, j] * weight
+                a3 += u[r + 3, j] * weight
+            out[r, i] = a0
+            out[r + 1, i] = a1
+            out[r + 2, i] = a2
+            out[r + 3, i] = a3
+        r += 4
+    while r < rows:
+        for i in range(lines):
+            total = np.float32(0.0)
+            for j in range(size):
+                total += u[r, j] * w[i, j]
+            out[r, i] = total
+        r += 1
+
+
+@_fast
+def _rows_times_matrix(u, w, out):
+    """``out = u w``: each output row accumulates the rows of ``w`` scaled by ``u``."""
+    rows, size = u.shape
+    lines = w.shape[1]
+    for r in range(rows):
+        for i in range(lines):
+            out[r, i] = 0.0
+        for j in range(size):
+            value = u[r, j]
+            for i in range(lines):
+                out[r, i] += value * w[j, i]
+
+
+@_jit
+def one_pass(x, w, transposed, out, fail, reals, flags, reduction, seed_in, seed_out):
+    """One managed pass of the rows ``x`` ``[R, N]`` through a small tile in one call:
+    :func:`prepare`, :func:`product` into ``out`` ``[R, L]``, :func:`finalize` in place.
+
+    ``reals``: ``nm_thres, inp_step, inp_inv, inp_bound, inp_noise, w_noise, out_noise,
+    out_inv, bound, gain`` (float64); ``flags``: ``kind, zero_shortcut, inp_sto_round,
+    quantized, out_sto_round, test_bound, negative_test`` (int64). Returns whether any row
+    saturated (``fail`` marks which)."""
+    rows = x.shape[0]
+    u = np.empty_like(x)
+    divisor = np.empty(rows, x.dtype)
+    multiplier = np.empty(rows, x.dtype)
+    w_std = np.empty(rows, np.float64)
+    kind = flags[0]
+    prepare(x, u, divisor, multiplier, w_std, kind, reals[0], flags[1] != 0, reals[1],
+            reals[2], flags[2] != 0, reals[3], reals[4], reals[5], reduction, seed_in)
+    product(u, w, transposed, out)
+    return finalize(out, fail, multiplier, w_std, reals[5], reals[6], reals[7], flags[3] != 0,
+                    flags[4] != 0, reals[8], flags[5] != 0, flags[6] != 0,
+                    reals[9] * reduction, kind > 0, seed_out)

@@ -17,7 +17,7 @@ Random draws come from a stream seeded from the tile's generator (one draw per p
 none for deterministic settings).
 """
 
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 import numpy as np
 import torch
@@ -30,6 +30,9 @@ from aihwkit.simulator.rpu_base.kernels.fused import as_array
 _NM_KINDS = {NoiseManagementType.NONE: 0, NoiseManagementType.ABS_MAX: 1,
              NoiseManagementType.MAX: 2, NoiseManagementType.CONSTANT: 3}
 _BM_KINDS = (BoundManagementType.NONE, BoundManagementType.ITERATIVE)
+# up to this many multiply-adds (rows x outputs x inputs) a pass is one compiled call with
+# its own product (faster than torch's for small tiles); above, torch computes the product
+SMALL_PRODUCT = 1 << 16
 
 
 def periphery_supported(manager: Any) -> bool:
@@ -72,11 +75,14 @@ def _seed(manager: Any, needed: bool) -> int:
 def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
               ) -> Any:
     """``(y, fail, any_fail)`` of one pass over the rows ``x`` with input reduction
-    ``reduction``."""
+    ``reduction``: one compiled call when the product is small (:data:`SMALL_PRODUCT`),
+    else the two compiled stages around torch's product."""
+    rows = x.shape[0]
+    if rows * manager.out_size * manager.in_size <= SMALL_PRODUCT:
+        return _small_pass(manager, weights, x, reduction)
     kernels = _compiled()
     cfg = manager.cfg
     kind = _NM_KINDS[cfg.noise_management]
-    rows = x.shape[0]
     u = np.empty_like(x)
     divisor = np.empty(rows, x.dtype)
     multiplier = np.empty(rows, x.dtype)
@@ -97,6 +103,57 @@ def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
         _seed(manager, cfg.w_noise > 0 or cfg.out_noise > 0
               or (quantized and cfg.out_sto_round)))
     return out, fail, any_fail
+
+
+def _small_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float) -> Any:
+    """:func:`_one_pass` of a small product: DAC, product and ADC in one compiled call
+    (the product's sums in another order than torch's: equal up to rounding)."""
+    reals, flags, seeds_in, seeds_out = _settings(manager)
+    matrix, transposed = _layout(weights)
+    out = np.empty((x.shape[0], manager.out_size), x.dtype)
+    fail = np.empty(x.shape[0], np.bool_)
+    any_fail = _compiled().one_pass(x, matrix, transposed, out, fail, reals, flags, reduction,
+                                    _seed(manager, seeds_in), _seed(manager, seeds_out))
+    return torch.from_numpy(out), fail, any_fail
+
+
+def _layout(weights: Tensor) -> Tuple[np.ndarray, bool]:
+    """``weights`` ``[L, N]`` as the array :func:`one_pass` reads: itself, or the
+    contiguous ``[N, L]`` matrix it is a transposed view of (the backward read)."""
+    transposed = not weights.is_contiguous() and weights.t().is_contiguous()
+    return as_array(weights.t() if transposed else weights), transposed
+
+
+def small_product(u: Tensor, weights: Tensor) -> Tensor:
+    """``u W^T`` (``[R, N]`` x ``[L, N]``) computed as the one-call pass of small tiles
+    computes it (CPU float32/float64)."""
+    matrix, transposed = _layout(weights)
+    out = np.empty((u.shape[0], weights.shape[0]), matrix.dtype)
+    _compiled().product(as_array(u), matrix, transposed, out)
+    return torch.from_numpy(out)
+
+
+def _settings(manager: Any) -> Tuple[np.ndarray, np.ndarray, bool, bool]:
+    """The resolved IO settings as the arrays :func:`one_pass` takes, and whether its
+    input and output stages draw random numbers (cached for the manager's config)."""
+    cfg = manager.cfg
+    cached = getattr(manager, "_cache_small_pass", None)
+    if cached is not None and cached[0] is cfg:
+        return cached[1]
+    quantized = cfg.out_step > 0
+    reals = np.array([
+        cfg.nm_thres, cfg.inp_step, cfg.inp_inv_step, cfg.inp_bound, cfg.inp_noise,
+        cfg.w_noise, cfg.out_noise, cfg.out_inv_step if quantized else 1.0,
+        cfg.out_bound_levels if quantized else cfg.out_bound,
+        (cfg.out_step if quantized else 1.0) * cfg.out_scale], dtype=np.float64)
+    flags = np.array([
+        _NM_KINDS[cfg.noise_management], cfg.is_backward or cfg.inp_noise <= 0,
+        cfg.inp_sto_round, quantized, cfg.out_sto_round, cfg.bm_on,
+        cfg.bm_test_negative_bound], dtype=np.int64)
+    found = (reals, flags, bool(cfg.inp_sto_round or cfg.inp_noise > 0),
+             bool(cfg.w_noise > 0 or cfg.out_noise > 0 or (quantized and cfg.out_sto_round)))
+    manager._cache_small_pass = (cfg, found)   # pylint: disable=protected-access
+    return found
 
 
 def fused_mvm(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
