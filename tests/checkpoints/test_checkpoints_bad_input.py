@@ -51,6 +51,30 @@ def test_nan_input_is_refused_before_the_forward():
     assert same(before, snapshot(layer))
 
 
+def test_stored_inputs_changed_after_the_backward_are_tested_again():
+    """Inputs the forward found finite are not tested again by the step, unless they
+    were changed in place (or replaced) after the backward."""
+    torch.manual_seed(0)
+    layer = AnalogLinear(4, 3, rpu_config=SingleRPUConfig())
+    opt = _opt(layer)
+    ctx = layer.analog_module.analog_ctx
+    x = torch.rand(2, 4)
+    opt.zero_grad()
+    layer(x).sum().backward()
+    assert ctx.unchecked_inputs() == []
+    x[0, 1] = NAN                     # the stored trace is x itself
+    assert len(ctx.unchecked_inputs()) == 1
+    before = snapshot(layer)
+    with pytest.raises(TileError, match="stored inputs"):
+        opt.step()
+    assert same(before, snapshot(layer))
+    opt.zero_grad()
+    layer(torch.rand(2, 4)).sum().backward()
+    ctx.analog_input[0] = torch.full((2, 4), NAN)      # replaced: not known finite
+    with pytest.raises(TileError, match="stored inputs"):
+        opt.step()
+
+
 def test_nan_digital_gradient_is_refused_before_any_step():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), AnalogLinear(4, 2))

@@ -70,7 +70,7 @@ class AnalogOptimizerMixin:
             _check_lr(group["lr"], f"param_groups[{index}]['lr']")
             for param in group["params"]:
                 if isinstance(param, AnalogContext):
-                    tensors.extend(param.analog_input)
+                    tensors.extend(param.unchecked_inputs())
                     tensors.extend(param.analog_grad_output)
                 elif param.grad is not None:
                     tensors.append(param.grad)

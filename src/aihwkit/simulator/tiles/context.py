@@ -1,6 +1,6 @@
 """``AnalogContext``: the parameter through which an optimizer reaches an analog tile."""
 
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 import torch
 from torch.nn import Parameter
@@ -32,6 +32,24 @@ class AnalogContext(Parameter):
         self.use_indexed = False
         self.analog_input: List[torch.Tensor] = []
         self.analog_grad_output: List[torch.Tensor] = []
+        self.finite_inputs: List[Tuple[torch.Tensor, int]] = []
+
+    def add_trace(self, x: torch.Tensor, d: torch.Tensor, x_finite: bool = False) -> None:
+        """Store one (input, grad_output) pair; ``x_finite``: ``x`` is known to hold only
+        finite values now (the optimizer then skips its test while ``x`` is unchanged)."""
+        self.analog_input.append(x)
+        self.analog_grad_output.append(d)
+        if x_finite:
+            self.finite_inputs.append((x, _version(x)))
+
+    def unchecked_inputs(self) -> List[torch.Tensor]:
+        """The stored inputs not known to be finite: those not marked by
+        :meth:`add_trace`, changed in place since, or put there by other code."""
+        if not self.finite_inputs:
+            return list(self.analog_input)
+        known = {id(x): version for x, version in self.finite_inputs}
+        return [x for x in self.analog_input
+                if known.get(id(x), -1) != _version(x) or _version(x) < 0]
 
     def set_indexed(self, value: bool = True) -> None:
         """Switch the indexed (convolution) interface on or off."""
@@ -49,6 +67,7 @@ class AnalogContext(Parameter):
         """Forget stored traces; optionally re-link ``analog_tile`` and this context."""
         self.analog_input = []
         self.analog_grad_output = []
+        self.finite_inputs = []
         if analog_tile is not None:
             self.analog_tile = analog_tile
             analog_tile.analog_ctx = self
@@ -69,3 +88,11 @@ class AnalogContext(Parameter):
 
     def __repr__(self) -> str:
         return "AnalogContext of " + self.analog_tile.get_brief_info()
+
+
+def _version(tensor: torch.Tensor) -> int:
+    """The in-place version counter of ``tensor`` (-1 where it has none)."""
+    try:
+        return int(tensor._version)  # pylint: disable=protected-access
+    except RuntimeError:  # inference tensors keep no version counter
+        return -1

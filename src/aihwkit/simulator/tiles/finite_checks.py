@@ -7,12 +7,12 @@ detailed :func:`~aihwkit.simulator.tiles.checks.check_finite` run, for its messa
 
 import math
 
-from typing import Sequence
+from typing import Dict, List, Sequence
 
 import torch
 from torch import Tensor
 
-from aihwkit.simulator.rpu_base.kernels.fused import finite_on_cpu
+from aihwkit.simulator.rpu_base.kernels.fused import finite_many_on_cpu
 from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
 from aihwkit.simulator.tiles.checks import check_finite
 
@@ -31,18 +31,15 @@ def abs_peak(tensor: Tensor) -> Tensor:
 
 
 def all_finite(tensors: Sequence[Tensor]) -> bool:
-    """Whether every entry of every (non-empty, dense) tensor is finite: a compiled
-    pass per CPU tensor where available, else one reduction and one host read per
-    device (``max |t|`` is finite exactly when every entry is)."""
-    peaks = {}
-    for tensor in tensors:
-        if not tensor.numel():
-            continue
-        found = finite_on_cpu(tensor)
-        if found is False:
-            return False
-        if found is None:
-            peaks.setdefault(tensor.device, []).append(abs_peak(tensor))
+    """Whether every entry of every (non-empty, dense) tensor is finite: compiled passes
+    over the CPU tensors where available (a few tensors per call), else one reduction and
+    one host read per device (``max |t|`` is finite exactly when every entry is)."""
+    finite, rest = finite_many_on_cpu([tensor for tensor in tensors if tensor.numel()])
+    if not finite:
+        return False
+    peaks: Dict[torch.device, List[Tensor]] = {}
+    for tensor in rest:
+        peaks.setdefault(tensor.device, []).append(abs_peak(tensor))
     for values in peaks.values():
         peak = values[0] if len(values) == 1 else torch.stack(values).amax()
         if not math.isfinite(peak.item()):

@@ -104,9 +104,12 @@ def _backward(ctx: Any, tile: Any, input_: torch.Tensor,
         offload = tile.rpu_config.runtime
         if input_.requires_grad:
             input_ = input_.detach()
-        analog_ctx.analog_input.append(input_.cpu() if offload.offload_input else input_)
-        analog_ctx.analog_grad_output.append(
-            grad_output.cpu() if offload.offload_gradient else grad_output)
+        # the forward tested input_ for finiteness (the tile's forward does before it
+        # calls this function) and autograd guarantees it unchanged since (saved
+        # tensors are version checked when unpacked)
+        analog_ctx.add_trace(input_.cpu() if offload.offload_input else input_,
+                             grad_output.cpu() if offload.offload_gradient else grad_output,
+                             x_finite=True)
     if not ctx.needs_input_grad[2]:
         grad_input = None
     return None, None, grad_input, grad_shared, None

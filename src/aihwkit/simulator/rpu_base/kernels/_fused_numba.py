@@ -311,6 +311,17 @@ def finite_1d(values):
 
 
 @_jit
+def finite_arrays(arrays):
+    """Whether every entry of every 1-d array of the tuple ``arrays`` (one dtype) is
+    finite."""
+    for values in arrays:
+        for value in values:
+            if not math.isfinite(value):
+                return False
+    return True
+
+
+@_jit
 def all_finite(x, d):
     """Whether every entry of ``x`` and ``d`` is finite."""
     for value in x.ravel():

@@ -23,7 +23,7 @@ from these kernels) uses the torch kernels.
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -90,7 +90,8 @@ def _kernel(name: str) -> Callable[..., Any]:
     if not _KERNELS:
         # pylint: disable=import-outside-toplevel
         from aihwkit.simulator.rpu_base.kernels import _fused_numba
-        for key in ("fused_update", "counts_update", "all_finite", "finite_1d"):
+        for key in ("fused_update", "counts_update", "all_finite", "finite_1d",
+                    "finite_arrays"):
             _KERNELS[key] = getattr(_fused_numba, key)
     return _KERNELS[name]
 
@@ -104,6 +105,36 @@ def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
         return None
     check = _KERNELS.get("finite_1d") or _kernel("finite_1d")
     return bool(check(as_array(tensor).reshape(-1)))
+
+
+# arrays checked per compiled call by finite_many_on_cpu (each tuple length is compiled
+# once; a few lengths keep that cheap)
+_FINITE_GROUP = 4
+
+
+def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
+    """Whether every entry of the dense CPU float32/float64 tensors among ``tensors`` is
+    finite, in few compiled calls (up to four tensors of one dtype each); also returns
+    the tensors this check does not apply to (see :func:`finite_on_cpu`; all of them
+    where numba is missing or under ``torch.compile``)."""
+    if len(tensors) == 1:
+        found = finite_on_cpu(tensors[0])
+        return (True, list(tensors)) if found is None else (found, [])
+    if not available() or _is_compiling():
+        return True, list(tensors)
+    groups: Dict[torch.dtype, List[np.ndarray]] = {}
+    rest = []
+    for tensor in tensors:
+        if tensor.is_cpu and tensor.dtype in _COMPILED_DTYPES and not tensor.is_sparse:
+            groups.setdefault(tensor.dtype, []).append(as_array(tensor).reshape(-1))
+        else:
+            rest.append(tensor)
+    check = _KERNELS.get("finite_arrays") or _kernel("finite_arrays")
+    for arrays in groups.values():
+        for start in range(0, len(arrays), _FINITE_GROUP):
+            if not check(tuple(arrays[start:start + _FINITE_GROUP])):
+                return False, rest
+    return True, rest
 
 
 def as_array(tensor: Tensor) -> np.ndarray:
