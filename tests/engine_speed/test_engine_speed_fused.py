@@ -319,3 +319,44 @@ def test_without_numba_the_torch_kernels_run(monkeypatch):
                                  UpdateParameters()) is None
     assert kernels.choose_kernel(engine, stochastic_counts(4)) is not \
         fused.fused_counts_pulses
+
+
+@pytest.mark.parametrize("columns", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_line_writes_equal_the_one_hot_update(columns, dtype):
+    """The compiled line writes give the values and draws of the whole update of their
+    one-hot cycles (noisy device, repeated lines, update management forced on)."""
+    config = CASES["soft_bounds_all_slopes"](0.3)
+    gen = torch.Generator().manual_seed(5)
+    size, count = (ROWS, COLS) if columns else (COLS, ROWS)
+    lines = torch.tensor([3, 0, count - 1, 3, 7])
+    values = torch.randint(-4, 5, (lines.numel(), size), generator=gen).to(dtype)
+    up = UpdateParameters(update_management=True, update_bl_management=True, desired_bl=10)
+    one_hot = torch.zeros(lines.numel(), count, dtype=dtype)
+    one_hot[torch.arange(lines.numel()), lines] = 1.0
+    x, d = (one_hot, values) if columns else (values, one_hot)
+    expected, got = make(config, dtype, seed=11), make(config, dtype, seed=11)
+    fused.fused_update(expected, x, d, 0.02, expected.granularity(), up)
+    fused.fused_line_update(got, lines, values, 0.02, got.granularity(), up, columns)
+    assert torch.equal(got.get_weights(), expected.get_weights())
+    assert torch.equal(got.rng.generator.get_state(), expected.rng.generator.get_state())
+    assert (got.get_weights() != 0).any()
+
+
+def test_bad_line_writes_raise_before_any_draw():
+    engine = make(CASES["constant_step"](0.3), torch.float32)
+    state = engine.rng.generator.get_state()
+    up = UpdateParameters()
+    with pytest.raises(ArgumentError, match="line indices"):
+        fused.fused_line_update(engine, torch.tensor([0, ROWS]), torch.ones(2, COLS), 0.1,
+                                0.001, up, columns=False)
+    with pytest.raises(ArgumentError, match="line writes need"):
+        fused.fused_line_update(engine, torch.tensor([0]), torch.ones(1, ROWS), 0.1, 0.001,
+                                up, columns=False)
+    values = torch.ones(1, COLS)
+    values[0, 2] = float("nan")
+    with pytest.raises(ArgumentError):
+        fused.fused_line_update(engine, torch.tensor([1]), values, 0.1, 0.001, up,
+                                columns=False)
+    assert torch.equal(engine.rng.generator.get_state(), state)
+    assert not engine.get_weights().any()

@@ -190,23 +190,21 @@ def line_update(engine: Any, lines: Tensor, values: Tensor, lr: float, up: Any,
         return
     pulsed = isinstance(engine, PulsedDeviceEngine) and up.pulse_type not in (
         PulseType.NONE, PulseType.NONE_WITH_DEVICE)
-    # the compiled whole-update kernel takes the one-hot cycles as they are (a cycle
-    # touches one line, so its work is the line's length; the lines need not be distinct)
-    compiled = kernels.choose_update(engine, values, lr, granularity, up,
-                                     work=lines.numel() * (engine.d_size + engine.x_size)) \
+    # the compiled writes take the one-hot cycles one by one (the lines need not be
+    # distinct)
+    compiled = kernels.choose_line_update(engine, values, lr, granularity, up) \
         if pulsed else None
-    if compiled is not None or not pulsed or torch.unique(lines).numel() != lines.numel():
+    if compiled is not None:
+        compiled(engine, lines, values, lr, granularity, validate_update_parameters(up),
+                 columns)
+        return
+    if not pulsed or torch.unique(lines).numel() != lines.numel():
         size = engine.x_size if columns else engine.d_size
         values = values.to(device=engine.device, dtype=engine.dtype)
         one_hot = torch.zeros(lines.numel(), size, dtype=values.dtype, device=values.device)
         one_hot[torch.arange(lines.numel(), device=values.device), lines] = 1.0
         x, d = (one_hot, values) if columns else (values, one_hot)
-        if compiled is not None:
-            validate_update_parameters(up)
-            check_update_shapes(x, d, engine.d_size, engine.x_size)
-            compiled(engine, x, d, lr, granularity, up)
-        else:
-            engine.update(x, d, lr, up, granularity=granularity)
+        engine.update(x, d, lr, up, granularity=granularity)
         return
     validate_update_parameters(up)
     values = values.to(device=engine.device, dtype=engine.dtype)

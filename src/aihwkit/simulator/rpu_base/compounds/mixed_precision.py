@@ -10,7 +10,6 @@ backward and every device operation use the analog device only.
 
 import math
 from collections import OrderedDict
-from copy import copy
 from typing import Any, Dict, List, Optional
 
 import torch
@@ -22,6 +21,7 @@ from aihwkit.simulator.rpu_base import kernels
 from aihwkit.simulator.rpu_base.compounds._shared import line_update
 from aihwkit.simulator.rpu_base.devices.base import DeviceEngine
 from aihwkit.simulator.rpu_base.devices._pulsed import check_update_inputs
+from aihwkit.simulator.rpu_base.pulses import validate_update_parameters
 from aihwkit.simulator.rpu_base.registry import register
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
@@ -48,11 +48,10 @@ def quantize(values: torch.Tensor, n_bins: int, stochastic: bool,
 
 
 def forced_management(up: Any) -> Any:
-    """Copy of the tile's UpdateParameters with update (BL) management switched on."""
-    up = copy(up)      # flat dataclass: a shallow copy is a full one
-    up.update_management = True
-    up.update_bl_management = True
-    return up
+    """The tile's update settings with update (BL) management switched on (validated,
+    see :func:`~aihwkit.simulator.rpu_base.pulses.validate_update_parameters`)."""
+    return validate_update_parameters(up)._replace(update_management=True,
+                                                  update_bl_management=True)
 
 
 @register(MixedPrecisionCompound)
@@ -176,8 +175,7 @@ class MixedPrecisionEngine(DeviceEngine):
             counts = torch.trunc(chi_rows / self.eps)
             self.chi[indices] = chi_rows - counts * self.eps
         engine = self.device_engine
-        if kernels.choose_update(engine, counts, lr, granularity, line_up,
-                                 work=rows * (engine.d_size + engine.x_size)) is None:
+        if kernels.choose_line_update(engine, counts, lr, granularity, line_up) is None:
             # the count-matrix path: only the rows with pulses
             active = (counts != 0).any(dim=1).nonzero().squeeze(1)   # one read-back
             if active.numel() == 0:

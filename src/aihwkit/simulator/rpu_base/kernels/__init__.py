@@ -182,6 +182,17 @@ def choose_update(engine: Any, x: Tensor, lr: float, granularity: float,
     return fused.fused_update
 
 
+def choose_line_update(engine: Any, values: Tensor, lr: float, granularity: float,
+                       up: Any) -> Optional[Callable[..., None]]:
+    """The compiled single-line writes (:func:`~.fused.fused_line_update`) of ``m`` lines
+    with ``values`` ``[m, L]``, or ``None`` for the torch paths: where
+    :func:`choose_update` takes their one-hot cycles (a cycle touches one line)."""
+    work = values.shape[0] * (engine.d_size + engine.x_size)
+    if choose_update(engine, values, lr, granularity, up, work=work) is None:
+        return None
+    return fused.fused_line_update
+
+
 def _fusable(engine: Any, work: int) -> bool:
     """Whether the compiled per-pulse kernels take an update of this engine touching
     ``work`` sample-crosspoint pairs: affine pulse maps, CPU, float32/64, at most
@@ -249,7 +260,7 @@ def line_counts(values: Tensor, lr: float, up: Any, granularity: float, rng: Til
 
 
 __all__ = ["PulseKernel", "UpdateKernel", "LineCountKernel", "apply_pulses", "choose_kernel",
-           "choose_update", "choose_periphery", "FUSED_WORK", "FUSED_MVM_WORK",
+           "choose_update", "choose_line_update", "choose_periphery", "FUSED_WORK", "FUSED_MVM_WORK",
            "choose_line_counts", "line_counts", "reference_update", "reference_forced",
            "reference_pulses", "walk_pulses", "aggregate_pulses", "checked_moment_pulses",
            "classified_moment_pulses", "affine_moment_pulses", "affine_scan_pulses",

@@ -240,6 +240,68 @@ def _work_buffers(x_size):
             np.zeros(x_size, np.int64), np.zeros(x_size + 1, np.int64))
 
 
+@_inline
+def _sample_buffers(x_size, d_size, state, seed):
+    """The generator (seeded), a scratch value of the state's type, the trains and signs
+    of one sample and the :func:`_work_buffers` of an update."""
+    rng = np.empty(1, np.uint64)
+    rng[0] = np.uint64(seed)
+    return (rng, np.empty(1, state.dtype), np.empty(x_size, np.uint64),
+            np.empty(d_size, np.uint64), np.empty(x_size, np.int8), np.empty(d_size, np.int8),
+            _work_buffers(x_size))
+
+
+@_inline
+def _base_train(lam, gran, desired, fixed_bl, ublm):
+    """Train length and probability scale of every sample when update BL management is
+    off (``ublm`` on: computed per sample)."""
+    if not ublm:
+        if fixed_bl or gran * desired >= lam:
+            return desired, math.sqrt(lam / (gran * desired))
+        return max(int(math.ceil(lam / gran)), 1), 1.0
+    return desired, 1.0
+
+
+@_inline
+def _update_sample(xb, db, state, table, touched, lam, direction, gran, desired, ublm, um,
+                   um_grad_scale, res, sto_round, sigma, mult, base_bl, base_scale, rng,
+                   scratch, x_bits, d_bits, x_sign, d_sign, work):
+    """Trains and pulses of one sample ``(xb [X], db [D])`` of a stochastic update."""
+    x_size = xb.shape[0]
+    d_size = db.shape[0]
+    bl = base_bl
+    a_scale = base_scale
+    b_scale = base_scale
+    if ublm or um:
+        x_max = 0.0
+        for j in range(x_size):
+            x_max = max(x_max, abs(xb[j]))
+        d_max = 0.0
+        for i in range(d_size):
+            d_max = max(d_max, abs(db[i]))
+        if x_max == 0.0 or d_max == 0.0:
+            return
+        d_val = d_max * um_grad_scale
+        k_val = lam * x_max * d_val / gran
+        if ublm:
+            bl = min(max(int(math.ceil(k_val)), 1), desired)
+            a_scale = math.sqrt(lam / (gran * bl))
+            b_scale = a_scale
+        if k_val > desired:
+            d_val = d_val * (desired / k_val)
+        a_scale = a_scale * math.sqrt(x_max / d_val)
+        b_scale = b_scale * math.sqrt(d_val / x_max)
+    _masks(xb, b_scale, bl, res, sto_round, x_bits, rng)
+    _masks(db, a_scale, bl, res, sto_round, d_bits, rng)
+    for j in range(x_size):
+        x_sign[j] = 1 if xb[j] > 0 else -1
+    for i in range(d_size):
+        # up pulses where -sign(lr) sign(d) sign(x) > 0
+        d_sign[i] = -direction if db[i] > 0 else direction
+    _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, bl, work,
+                  sigma, mult, rng, scratch)
+
+
 @_jit
 def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fixed_bl, ublm,
                  um, um_grad_scale, res, sto_round, sigma, mult, seed):
@@ -249,56 +311,50 @@ def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fix
     ``[6, D X]`` (a_up, c_up, a_down, c_down, lo, hi), ``touched`` ``[D X]`` (set where a
     pulse arrived); ``lam = |lr|``, ``direction = sign(lr)``, ``gran`` the granularity.
     """
-    batch, x_size = x.shape
-    d_size = d.shape[1]
-    rng = np.empty(1, np.uint64)
-    rng[0] = np.uint64(seed)
-    scratch = np.empty(1, state.dtype)
-    x_bits = np.empty(x_size, np.uint64)
-    d_bits = np.empty(d_size, np.uint64)
-    x_sign = np.empty(x_size, np.int8)
-    d_sign = np.empty(d_size, np.int8)
-    work = _work_buffers(x_size)
-    use_um = ublm or um
-    base_bl = desired
-    base_scale = 1.0
-    if not ublm:
-        if fixed_bl or gran * desired >= lam:
-            base_scale = math.sqrt(lam / (gran * desired))
+    rng, scratch, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
+        x.shape[1], d.shape[1], state, seed)
+    base_bl, base_scale = _base_train(lam, gran, desired, fixed_bl, ublm)
+    for b in range(x.shape[0]):
+        _update_sample(x[b], d[b], state, table, touched, lam, direction, gran, desired, ublm,
+                       um, um_grad_scale, res, sto_round, sigma, mult, base_bl, base_scale,
+                       rng, scratch, x_bits, d_bits, x_sign, d_sign, work)
+
+
+@_jit
+def fused_line_update(values, lines, columns, x_size, d_size, state, table, touched, lam,
+                      direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res,
+                      sto_round, sigma, mult, seed):
+    """:func:`fused_update` of single-line writes: sample ``k`` is ``x = e_{lines[k]}``,
+    ``d = values[k]`` (``columns``) or ``x = values[k]``, ``d = e_{lines[k]}`` (rows),
+    without building the one-hot operands (the same values and draws as with them).
+    The line indices must be valid (:func:`lines_in_range`)."""
+    hot = np.zeros(x_size if columns else d_size, values.dtype)
+    rng, scratch, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
+        x_size, d_size, state, seed)
+    base_bl, base_scale = _base_train(lam, gran, desired, fixed_bl, ublm)
+    for k in range(values.shape[0]):
+        line = lines[k]
+        hot[line] = 1.0
+        if columns:
+            _update_sample(hot, values[k], state, table, touched, lam, direction, gran,
+                           desired, ublm, um, um_grad_scale, res, sto_round, sigma, mult,
+                           base_bl, base_scale, rng, scratch, x_bits, d_bits, x_sign, d_sign,
+                           work)
         else:
-            base_bl = max(int(math.ceil(lam / gran)), 1)
-    for b in range(batch):
-        bl = base_bl
-        a_scale = base_scale
-        b_scale = base_scale
-        if use_um:
-            x_max = 0.0
-            for j in range(x_size):
-                x_max = max(x_max, abs(x[b, j]))
-            d_max = 0.0
-            for i in range(d_size):
-                d_max = max(d_max, abs(d[b, i]))
-            if x_max == 0.0 or d_max == 0.0:
-                continue
-            d_val = d_max * um_grad_scale
-            k_val = lam * x_max * d_val / gran
-            if ublm:
-                bl = min(max(int(math.ceil(k_val)), 1), desired)
-                a_scale = math.sqrt(lam / (gran * bl))
-                b_scale = a_scale
-            if k_val > desired:
-                d_val = d_val * (desired / k_val)
-            a_scale = a_scale * math.sqrt(x_max / d_val)
-            b_scale = b_scale * math.sqrt(d_val / x_max)
-        _masks(x[b], b_scale, bl, res, sto_round, x_bits, rng)
-        _masks(d[b], a_scale, bl, res, sto_round, d_bits, rng)
-        for j in range(x_size):
-            x_sign[j] = 1 if x[b, j] > 0 else -1
-        for i in range(d_size):
-            # up pulses where -sign(lr) sign(d) sign(x) > 0
-            d_sign[i] = -direction if d[b, i] > 0 else direction
-        _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, bl, work,
-                      sigma, mult, rng, scratch)
+            _update_sample(values[k], hot, state, table, touched, lam, direction, gran,
+                           desired, ublm, um, um_grad_scale, res, sto_round, sigma, mult,
+                           base_bl, base_scale, rng, scratch, x_bits, d_bits, x_sign, d_sign,
+                           work)
+        hot[line] = 0.0
+
+
+@_jit
+def lines_in_range(lines, count):
+    """Whether every index of ``lines`` lies in ``[0, count)``."""
+    for line in lines:
+        if line < 0 or line >= count:
+            return False
+    return True
 
 
 @_jit

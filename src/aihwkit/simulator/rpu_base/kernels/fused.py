@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aihwkit.exceptions import ArgumentError
 from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
 from aihwkit.simulator.rpu_base.pulses import raise_not_finite, update_settings
 
@@ -90,8 +91,8 @@ def _kernel(name: str) -> Callable[..., Any]:
     if not _KERNELS:
         # pylint: disable=import-outside-toplevel
         from aihwkit.simulator.rpu_base.kernels import _fused_numba
-        for key in ("fused_update", "counts_update", "all_finite", "finite_1d",
-                    "finite_arrays"):
+        for key in ("fused_update", "fused_line_update", "lines_in_range", "counts_update",
+                    "all_finite", "finite_1d", "finite_arrays"):
             _KERNELS[key] = getattr(_fused_numba, key)
     return _KERNELS[name]
 
@@ -163,16 +164,45 @@ def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: floa
     d_values = as_array(d)
     if not _kernel("all_finite")(x_values, d_values):
         raise_not_finite()
+    _run_update(engine, "fused_update", (x_values, d_values), lr, granularity, up)
+
+
+def fused_line_update(engine: Any, lines: Tensor, values: Tensor, lr: float,
+                      granularity: float, up: Any, columns: bool) -> None:
+    """Single-line writes as :func:`fused_update` of the one-hot cycles
+    ``(x = e_{lines[k]}, d = values[k])`` (``columns``; ``values`` ``[m, d_size]``) or
+    ``(x = values[k], d = e_{lines[k]})`` (rows; ``values`` ``[m, x_size]``), without
+    building the one-hot operands: the same values and random draws. Bad operands raise
+    before any random draw."""
+    size, count = (engine.d_size, engine.x_size) if columns else (engine.x_size, engine.d_size)
+    if values.dim() != 2 or values.shape[1] != size or lines.shape != values.shape[:1]:
+        raise ArgumentError(f"line writes need values [m, {size}] and lines [m], got "
+                            f"{list(values.shape)} and {list(lines.shape)}")
+    values = values.to(device=engine.device, dtype=engine.dtype)
+    array = as_array(values)
+    indices = as_array(lines.to(torch.int64))
+    if not _kernel("lines_in_range")(indices, count):
+        raise ArgumentError(f"line indices must lie in [0, {count}), got {lines.tolist()}")
+    if not _kernel("finite_1d")(array.reshape(-1)):
+        raise_not_finite()
+    _run_update(engine, "fused_line_update",
+                (array, indices, columns, engine.x_size, engine.d_size), lr, granularity, up)
+
+
+def _run_update(engine: Any, name: str, operands: Tuple[Any, ...], lr: float,
+                granularity: float, up: Any) -> None:
+    """Run the compiled update kernel ``name`` on ``operands`` and the engine's pulse
+    state (with its maps, the train settings and a fresh seed), then commit the state."""
     maps: AffineMaps = engine.affine_maps()
     train = update_settings(up)
     state = engine.pulse_state()
     flat = state.numpy().reshape(-1)
     touched = np.zeros(flat.shape[0], dtype=np.bool_)
-    _kernel("fused_update")(
-        x_values, d_values, flat, maps.table, touched, abs(lr), 1 if lr > 0 else -1,
-            float(granularity), train.desired_bl, train.fixed_bl, train.update_bl_management,
-        train.update_management, train.um_grad_scale, train.res, train.sto_round, maps.sigma,
-        maps.mult_noise, _seed(engine))
+    _kernel(name)(
+        *operands, flat, maps.table, touched, abs(lr), 1 if lr > 0 else -1, float(granularity),
+        train.desired_bl, train.fixed_bl, train.update_bl_management, train.update_management,
+        train.um_grad_scale, train.res, train.sto_round, maps.sigma, maps.mult_noise,
+        _seed(engine))
     engine.commit_pulses(state, _touched_mask(engine, touched, state))
 
 
