@@ -360,3 +360,18 @@ def test_bad_line_writes_raise_before_any_draw():
                                 columns=False)
     assert torch.equal(engine.rng.generator.get_state(), state)
     assert not engine.get_weights().any()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_whole_steps_split_like_the_torch_operations(dtype):
+    gen = torch.Generator().manual_seed(9)
+    step = 0.0007324
+    values = (torch.rand(33, 17, generator=gen, dtype=dtype) - 0.5) * 0.02
+    values[0, :4] = torch.tensor([3 * step, -2 * step, 0.0, step * 0.999], dtype=dtype)
+    expected_counts = torch.trunc(values / step)
+    expected_rest = values - expected_counts * step
+    rest = values.clone()
+    counts = fused.split_whole_steps(rest, step)
+    assert torch.equal(counts, expected_counts)
+    assert torch.equal(rest, expected_rest)
+    assert counts.abs().max() >= 5

@@ -18,6 +18,7 @@ from aihwkit.exceptions import ConfigError, check_field
 from aihwkit.simulator.configs.compounds import MixedPrecisionCompound, UnitCell
 from aihwkit.simulator.rpu_base.compounds._common import build_children, is_pulsed_config
 from aihwkit.simulator.rpu_base import kernels
+from aihwkit.simulator.rpu_base.kernels import fused
 from aihwkit.simulator.rpu_base.compounds._shared import line_update
 from aihwkit.simulator.rpu_base.devices.base import DeviceEngine
 from aihwkit.simulator.rpu_base.devices._pulsed import check_update_inputs
@@ -167,20 +168,22 @@ class MixedPrecisionEngine(DeviceEngine):
         if rows == self.d_size and start == 0:
             # every row, in order: no gather and scatter of chi
             indices = self._all_rows()
-            counts = torch.trunc(self.chi / self.eps)
-            self.chi.sub_(counts * self.eps)
+            counts = fused.split_whole_steps(self.chi, self.eps)
         else:
             indices = (torch.arange(rows, device=self.device) + start) % self.d_size
             chi_rows = self.chi[indices]
-            counts = torch.trunc(chi_rows / self.eps)
-            self.chi[indices] = chi_rows - counts * self.eps
+            counts = fused.split_whole_steps(chi_rows, self.eps)
+            self.chi[indices] = chi_rows
         engine = self.device_engine
-        if kernels.choose_line_update(engine, counts, lr, granularity, line_up) is None:
-            # the count-matrix path: only the rows with pulses
-            active = (counts != 0).any(dim=1).nonzero().squeeze(1)   # one read-back
-            if active.numel() == 0:
-                return
-            counts, indices = counts.index_select(0, active), indices.index_select(0, active)
+        compiled = kernels.choose_line_update(engine, counts, lr, granularity, line_up)
+        if compiled is not None:
+            compiled(engine, indices, counts, lr, granularity, line_up, columns=False)
+            return
+        # the count-matrix path: only the rows with pulses
+        active = (counts != 0).any(dim=1).nonzero().squeeze(1)   # one read-back
+        if active.numel() == 0:
+            return
+        counts, indices = counts.index_select(0, active), indices.index_select(0, active)
         line_update(self.device_engine, indices, counts, lr, line_up, granularity,
                     columns=False)
 

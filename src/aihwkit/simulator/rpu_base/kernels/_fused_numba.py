@@ -349,6 +349,19 @@ def fused_line_update(values, lines, columns, x_size, d_size, state, table, touc
 
 
 @_jit
+def split_whole_steps(values, step, counts):
+    """``counts = trunc(values / step)`` and ``values -= counts * step`` (in place), in
+    the arrays' floating point type (``step`` is converted to it first)."""
+    conv = np.empty(1, values.dtype)
+    conv[0] = step
+    step_t = conv[0]
+    for k in range(values.shape[0]):
+        count = np.trunc(values[k] / step_t)
+        counts[k] = count
+        values[k] = values[k] - count * step_t
+
+
+@_jit
 def lines_in_range(lines, count):
     """Whether every index of ``lines`` lies in ``[0, count)``."""
     for line in lines:

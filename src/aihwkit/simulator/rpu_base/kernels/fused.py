@@ -92,7 +92,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         # pylint: disable=import-outside-toplevel
         from aihwkit.simulator.rpu_base.kernels import _fused_numba
         for key in ("fused_update", "fused_line_update", "lines_in_range", "counts_update",
-                    "all_finite", "finite_1d", "finite_arrays"):
+                    "all_finite", "finite_1d", "finite_arrays", "split_whole_steps"):
             _KERNELS[key] = getattr(_fused_numba, key)
     return _KERNELS[name]
 
@@ -136,6 +136,22 @@ def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
             if not check(tuple(arrays[start:start + _FINITE_GROUP])):
                 return False, rest
     return True, rest
+
+
+def split_whole_steps(values: Tensor, step: float) -> Tensor:
+    """The whole steps ``n = trunc(values / step)`` of an accumulator, which keeps the
+    remainder (``values -= n * step`` in place). One compiled pass for contiguous CPU
+    float32/float64 tensors (the same roundings as the torch operations), torch
+    elsewhere."""
+    if values.is_cpu and values.dtype in _COMPILED_DTYPES and values.is_contiguous() \
+            and available() and not _is_compiling():
+        counts = torch.empty_like(values)
+        _kernel("split_whole_steps")(values.numpy().reshape(-1), float(step),
+                                     counts.numpy().reshape(-1))
+        return counts
+    counts = torch.trunc(values / step)
+    values.sub_(counts * step)
+    return counts
 
 
 def as_array(tensor: Tensor) -> np.ndarray:
