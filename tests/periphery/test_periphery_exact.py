@@ -256,6 +256,8 @@ def test_only_saturated_rows_are_recomputed():
 
 
 def test_compiled_periphery_recomputes_only_saturated_rows(monkeypatch):
+    """The two compiled stages around torch's product (products above the small size):
+    only the saturated rows pass again."""
     from aihwkit.simulator.rpu_base.kernels import fused, periphery
     if not fused.available():
         pytest.skip("numba is not installed")
@@ -269,11 +271,32 @@ def test_compiled_periphery_recomputes_only_saturated_rows(monkeypatch):
         sizes.append((rows.shape[0], reduction))
         return original(manager_, weights, rows, reduction)
 
+    monkeypatch.setattr(periphery, "SMALL_PRODUCT", 0)
     monkeypatch.setattr(periphery, "_one_pass", spy)
     y = mgr.mvm(w, x)
     assert sizes == [(6, 1.0), (2, 2.0), (2, 4.0), (2, 8.0)]
     with kernels.reference_update():
         assert torch.equal(y, mgr.mvm(w, x))
+
+
+def test_small_compiled_products_manage_bounds_in_one_call(monkeypatch):
+    """Small products run every bound-management pass inside one compiled call: the
+    values of the torch periphery computing its product the same way."""
+    from aihwkit.simulator.rpu_base import periphery_analog
+    from aihwkit.simulator.rpu_base.kernels import fused, periphery
+    if not fused.available():
+        pytest.skip("numba is not installed")
+    w, x = saturating_rows()
+    mgr = manager(IOParameters(out_noise=0), 8, 100)
+    monkeypatch.setattr(periphery, "_one_pass", None)     # not used by small products
+    y = mgr.mvm(w, x)
+    monkeypatch.setattr(periphery_analog, "crossbar_product", periphery.small_product)
+    with kernels.reference_update():
+        expected = mgr.mvm(w, x)
+    assert torch.equal(y, expected)
+    unmanaged = manager(IOParameters(out_noise=0, bound_management=BoundManagementType.NONE),
+                        8, 100)
+    assert not torch.equal(y, unmanaged.mvm(w, x))    # rows did saturate
 
 
 # ---------------------------------------------------------------- asymmetries, scale

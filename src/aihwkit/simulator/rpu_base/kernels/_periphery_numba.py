@@ -10,7 +10,7 @@ import math
 import numba
 import numpy as np
 
-from aihwkit.simulator.rpu_base.kernels._fused_numba import _normal, _uniform
+from aihwkit.simulator.rpu_base.kernels._fused_numba import _next64, _normal, _uniform
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -247,3 +247,59 @@ def one_pass(x, w, transposed, out, fail, reals, flags, reduction, seed_in, seed
     return finalize(out, fail, multiplier, w_std, reals[5], reals[6], reals[7], flags[3] != 0,
                     flags[4] != 0, reals[8], flags[5] != 0, flags[6] != 0,
                     reals[9] * reduction, kind > 0, seed_out)
+
+
+_RETRY_STREAM = np.uint64(0x5851F42D4C957F2D)
+_HALF = np.uint64(1)
+
+
+@_jit
+def _bm_limit_reached(reduction, max_factor, max_res, inp_step):
+    """Whether iterative bound management stops after a pass with input reduction
+    ``reduction`` (beyond ``max_factor``, or beyond ``max_res / inp_step`` with a DAC)."""
+    if int(reduction) > max_factor:
+        return True
+    return inp_step > 0.0 and reduction > max_res / inp_step
+
+
+@_jit
+def managed_pass(x, w, transposed, out, reals, flags, max_factor, max_res, seed_in,
+                 seed_out):
+    """:func:`one_pass` over all rows, then iterative bound management: the rows that
+    saturated are computed again with the input reduction doubled, until none saturates
+    or the limit is reached (:func:`_bm_limit_reached`). The passes after the first draw
+    from streams derived from ``seed_out``."""
+    rows = x.shape[0]
+    fail = np.empty(rows, np.bool_)
+    if not one_pass(x, w, transposed, out, fail, reals, flags, 1.0, seed_in, seed_out):
+        return
+    rng = np.empty(1, np.uint64)
+    rng[0] = np.uint64(seed_out) ^ _RETRY_STREAM
+    index = np.arange(rows)
+    values = x
+    reduction = 1.0
+    while not _bm_limit_reached(reduction, max_factor, max_res, reals[1]):
+        count = 0
+        for r in range(fail.shape[0]):
+            if fail[r]:
+                count += 1
+        if count == 0:
+            break
+        kept = np.empty(count, np.int64)
+        retry = np.empty((count, x.shape[1]), x.dtype)
+        k = 0
+        for r in range(fail.shape[0]):
+            if fail[r]:
+                kept[k] = index[r]
+                retry[k, :] = values[r, :]
+                k += 1
+        index = kept
+        values = retry
+        reduction *= 2.0
+        part = np.empty((count, out.shape[1]), out.dtype)
+        fail = np.empty(count, np.bool_)
+        next_in = np.int64(_next64(rng) >> _HALF)
+        next_out = np.int64(_next64(rng) >> _HALF)
+        one_pass(values, w, transposed, part, fail, reals, flags, reduction, next_in, next_out)
+        for k in range(count):
+            out[index[k], :] = part[k, :]

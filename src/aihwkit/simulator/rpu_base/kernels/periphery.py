@@ -1,20 +1,23 @@
 """Compiled periphery of small CPU products (numba, optional).
 
 A managed product of a small tile through torch is about twenty tiny calls (noise
-management, DAC, ADC, output noise, the bound test). :func:`fused_mvm` does the same in
-two compiled calls around torch's product ``v = u W^T``:
+management, DAC, ADC, output noise, the bound test). :func:`fused_mvm` does the same
+stages compiled:
 
 1. noise management ``s = max_j |x_j|`` (or ``max_j x_j``, or a constant; capped at
    ``nm_thres``), then the DAC: ``u = clip(rint(x / (s r) / Δ_in) Δ_in, ±b_in)`` plus
    input noise, with ``r`` the bound-management reduction of the pass;
-2. additive weight read noise ``v += σ_w ||u|| ξ``, then the ADC:
+2. the product ``v = u W^T``;
+3. additive weight read noise ``v += σ_w ||u|| ξ``, then the ADC:
    ``k = clip(rint((v + σ_out ξ) / Δ_out), ±B)`` in levels, the saturation
    test of each row, and the scale back ``y = k Δ_out s r``.
 
 Rows that saturate are recomputed with halved inputs (iterative bound management) like
-the torch periphery does. Without noise the values equal the torch periphery's exactly.
-Random draws come from a stream seeded from the tile's generator (one draw per pass,
-none for deterministic settings).
+the torch periphery does. Products up to :data:`SMALL_PRODUCT` multiply-adds run every
+pass in one compiled call with its own vectorised product (equal to torch's up to the
+rounding of reordered sums); larger ones run stages 1 and 3 compiled around torch's
+product, and give the torch periphery's values exactly without noise. Random draws come
+from streams seeded from the tile's generator (none for deterministic settings).
 """
 
 from typing import Any, Dict, Tuple
@@ -75,11 +78,8 @@ def _seed(manager: Any, needed: bool) -> int:
 def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
               ) -> Any:
     """``(y, fail, any_fail)`` of one pass over the rows ``x`` with input reduction
-    ``reduction``: one compiled call when the product is small (:data:`SMALL_PRODUCT`),
-    else the two compiled stages around torch's product."""
+    ``reduction``: the two compiled stages around torch's product."""
     rows = x.shape[0]
-    if rows * manager.out_size * manager.in_size <= SMALL_PRODUCT:
-        return _small_pass(manager, weights, x, reduction)
     kernels = _compiled()
     cfg = manager.cfg
     kind = _NM_KINDS[cfg.noise_management]
@@ -105,16 +105,17 @@ def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
     return out, fail, any_fail
 
 
-def _small_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float) -> Any:
-    """:func:`_one_pass` of a small product: DAC, product and ADC in one compiled call
-    (the product's sums in another order than torch's: equal up to rounding)."""
+def _small_managed(manager: Any, weights: Tensor, x: np.ndarray) -> Tensor:
+    """:func:`fused_mvm` of a small product: every pass, bound management included, in
+    one compiled call."""
+    cfg = manager.cfg
     reals, flags, seeds_in, seeds_out = _settings(manager)
     matrix, transposed = _layout(weights)
     out = np.empty((x.shape[0], manager.out_size), x.dtype)
-    fail = np.empty(x.shape[0], np.bool_)
-    any_fail = _compiled().one_pass(x, matrix, transposed, out, fail, reals, flags, reduction,
-                                    _seed(manager, seeds_in), _seed(manager, seeds_out))
-    return torch.from_numpy(out), fail, any_fail
+    _compiled().managed_pass(x, matrix, transposed, out, reals, flags, float(cfg.max_bm_factor),
+                             float(cfg.max_bm_res), _seed(manager, seeds_in),
+                             _seed(manager, seeds_out))
+    return torch.from_numpy(out)
 
 
 def _layout(weights: Tensor) -> Tuple[np.ndarray, bool]:
@@ -161,6 +162,8 @@ def fused_mvm(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
     ``[B, in]`` (CPU), as :meth:`IOManager.mvm` defines it."""
     cfg = manager.cfg
     values = as_array(x)
+    if values.shape[0] * manager.out_size * manager.in_size <= SMALL_PRODUCT:
+        return _small_managed(manager, weights, values)
     out, fail, any_fail = _one_pass(manager, weights, values, 1.0)
     if not any_fail:
         return out
