@@ -219,8 +219,8 @@ def test_normal_generator_distribution():
     counts_[0, :] = 1
     # one pulse per crosspoint on a constant step of 1 with multiplicative noise 1:
     # the change is 1 + xi
-    table = np.zeros((6, counts_.shape[1]), np.float64)
-    table[1], table[4], table[5] = 1.0, -1e9, 1e9
+    table = np.zeros((counts_.shape[1], 6), np.float64)
+    table[:, 1], table[:, 4], table[:, 5] = 1.0, -1e9, 1e9
     state = np.zeros(counts_.shape[1], np.float64)
     touched = np.zeros(counts_.shape[1], np.bool_)
     _fused_numba.counts_update(counts_, state, table, touched, 1.0, True, 12345)
@@ -375,3 +375,15 @@ def test_whole_steps_split_like_the_torch_operations(dtype):
     assert torch.equal(counts, expected_counts)
     assert torch.equal(rest, expected_rest)
     assert counts.abs().max() >= 5
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_saturation_mask_compares_like_torch(dtype):
+    gen = torch.Generator().manual_seed(4)
+    values = (torch.rand(9, 13, generator=gen, dtype=dtype) - 0.5) * 24
+    threshold = 12 * 0.999 * 0.5
+    values[0, :3] = torch.tensor([threshold, -threshold, 5.994], dtype=dtype)
+    expected = values.abs() >= threshold
+    got = fused.saturation_mask(values, threshold)
+    assert got.dtype == torch.bool and torch.equal(got, expected)
+    assert expected.any() and not expected.all()

@@ -9,6 +9,7 @@ from torch.nn import Parameter
 
 from aihwkit.exceptions import ArgumentError, ConfigError, TileError
 from aihwkit.simulator.parameters.mapping import MappingParameter
+from aihwkit.simulator.rpu_base.kernels.fused import saturation_mask
 from aihwkit.simulator.tiles.base import TileModuleBase
 from aihwkit.simulator.tiles.checks import (autocast_input, check_finite, check_integer,
                                            check_real)
@@ -186,7 +187,7 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
             return None
         if not getattr(self, "_needs_output_mask", True):
             return None  # no backward will follow (forward under torch.no_grad)
-        return y.abs() >= forward.out_scale * forward.out_bound * 0.999
+        return saturation_mask(y, forward.out_scale * forward.out_bound * 0.999)
 
     # ------------------------------------------------------------------ input range
     def apply_input_range(self, values: Tensor, update_from_data: bool = False) -> Tensor:

@@ -53,7 +53,14 @@ from aihwkit.simulator.rpu_base.rng import TileRNG
 
 _ENV_REFERENCE = os.environ.get("AIHWKIT_REFERENCE_UPDATE", "").strip().lower() \
     not in ("", "0", "false", "no")
-_STATE = threading.local()
+class _ForcedState(threading.local):
+    """Per-thread override of :func:`reference_forced` (``None``: the environment);
+    the class default makes the lookup cheap in every thread."""
+
+    forced: Optional[bool] = None
+
+
+_STATE = _ForcedState()
 
 # up to this batch size the ordered walk over all crosspoints is cheaper than aggregation
 WALK_BATCH = 2
@@ -96,7 +103,7 @@ def reference_update(enabled: bool = True) -> Iterator[None]:
     """Within the block, pulsed updates and line writes use the exact reference
     (``enabled``) or the automatic choice (``enabled=False``, e.g. to compare against the
     reference)."""
-    previous = getattr(_STATE, "forced", None)
+    previous = _STATE.forced
     _STATE.forced = bool(enabled)
     try:
         yield
@@ -106,7 +113,7 @@ def reference_update(enabled: bool = True) -> Iterator[None]:
 
 def reference_forced() -> bool:
     """Whether the reference is forced here (context manager, else environment)."""
-    forced = getattr(_STATE, "forced", None)
+    forced = _STATE.forced
     return _ENV_REFERENCE if forced is None else forced
 
 

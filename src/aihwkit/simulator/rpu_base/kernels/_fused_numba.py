@@ -221,12 +221,12 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
             counts[j] = 0
             idx = base + j
             if d_sign[i] * x_sign[j] > 0:
-                a = table[0, idx]
-                c = table[1, idx]
+                a = table[idx, 0]
+                c = table[idx, 1]
             else:
-                a = table[2, idx]
-                c = table[3, idx]
-            state[idx] = _pulse_run(state[idx], n, a, c, table[4, idx], table[5, idx],
+                a = table[idx, 2]
+                c = table[idx, 3]
+            state[idx] = _pulse_run(state[idx], n, a, c, table[idx, 4], table[idx, 5],
                                     sigma, mult, rng, scratch)
             touched[idx] = True
 
@@ -308,8 +308,8 @@ def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fix
     """One stochastic pulsed update (inputs checked by :func:`all_finite` first).
 
     ``x`` ``[B, X]``, ``d`` ``[B, D]``, ``state`` ``[D X]`` (updated in place), ``table``
-    ``[6, D X]`` (a_up, c_up, a_down, c_down, lo, hi), ``touched`` ``[D X]`` (set where a
-    pulse arrived); ``lam = |lr|``, ``direction = sign(lr)``, ``gran`` the granularity.
+    ``[D X, 6]`` (per crosspoint: a_up, c_up, a_down, c_down, lo, hi), ``touched``
+    ``[D X]`` (set where a pulse arrived); ``lam = |lr|``, ``direction = sign(lr)``, ``gran`` the granularity.
     """
     rng, scratch, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
         x.shape[1], d.shape[1], state, seed)
@@ -359,6 +359,17 @@ def split_whole_steps(values, step, counts):
         count = np.trunc(values[k] / step_t)
         counts[k] = count
         values[k] = values[k] - count * step_t
+
+
+@_jit
+def at_least(values, threshold, out):
+    """``out = |values| >= threshold`` (1-d), compared in the values' type (the threshold
+    converted first, as torch converts a scalar)."""
+    conv = np.empty(1, values.dtype)
+    conv[0] = threshold
+    bound = conv[0]
+    for k in range(values.shape[0]):
+        out[k] = abs(values[k]) >= bound
 
 
 @_jit
@@ -414,12 +425,12 @@ def counts_update(counts, state, table, touched, sigma, mult, seed):
             if n == 0:
                 continue
             if n > 0:
-                a = table[0, idx]
-                c = table[1, idx]
+                a = table[idx, 0]
+                c = table[idx, 1]
             else:
-                a = table[2, idx]
-                c = table[3, idx]
+                a = table[idx, 2]
+                c = table[idx, 3]
                 n = -n
-            state[idx] = _pulse_run(state[idx], n, a, c, table[4, idx], table[5, idx],
+            state[idx] = _pulse_run(state[idx], n, a, c, table[idx, 4], table[idx, 5],
                                     sigma, mult, rng, scratch)
             touched[idx] = True

@@ -58,8 +58,9 @@ class AffineMaps:
     """Per-crosspoint coefficients of the affine pulse maps, flat and contiguous.
 
     Attributes:
-        table: ``[6, d_size * x_size]``: ``a_up, c_up, a_down, c_down, lo, hi`` (the
-            signed step of a pulse at ``w`` is ``a w + c``; ``c_down <= 0``).
+        table: ``[d_size * x_size, 6]``: per crosspoint ``a_up, c_up, a_down, c_down, lo,
+            hi`` (the signed step of a pulse at ``w`` is ``a w + c``; ``c_down <= 0``), one
+            crosspoint's coefficients side by side in memory.
         mult_noise: the noise multiplies the whole step (else only ``c``).
         sigma: relative cycle-to-cycle spread ``dw_min_std``.
     """
@@ -73,7 +74,7 @@ class AffineMaps:
                      hi: Tensor, mult_noise: bool, sigma: float) -> "AffineMaps":
         """Stack the six ``[d, x]`` tensors (CPU) into one table."""
         parts = [t.detach().reshape(-1) for t in (a_up, c_up, a_down, c_down, lo, hi)]
-        table = torch.stack(parts).contiguous().numpy().copy()
+        table = torch.stack(parts, dim=1).contiguous().numpy().copy()
         return AffineMaps(table, bool(mult_noise), float(sigma))
 
 
@@ -92,7 +93,8 @@ def _kernel(name: str) -> Callable[..., Any]:
         # pylint: disable=import-outside-toplevel
         from aihwkit.simulator.rpu_base.kernels import _fused_numba
         for key in ("fused_update", "fused_line_update", "lines_in_range", "counts_update",
-                    "all_finite", "finite_1d", "finite_arrays", "split_whole_steps"):
+                    "all_finite", "finite_1d", "finite_arrays", "split_whole_steps",
+                    "at_least"):
             _KERNELS[key] = getattr(_fused_numba, key)
     return _KERNELS[name]
 
@@ -136,6 +138,21 @@ def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
             if not check(tuple(arrays[start:start + _FINITE_GROUP])):
                 return False, rest
     return True, rest
+
+
+# up to this many entries a saturation mask is one compiled pass (larger ones: torch)
+_MASK_SIZE = 1 << 16
+
+
+def saturation_mask(values: Tensor, threshold: float) -> Tensor:
+    """``|values| >= threshold`` (bool, same shape): one compiled pass for small
+    contiguous CPU float32/float64 tensors, torch elsewhere (the same comparisons)."""
+    if values.is_cpu and values.dtype in _COMPILED_DTYPES and values.is_contiguous() \
+            and values.numel() <= _MASK_SIZE and available() and not _is_compiling():
+        out = np.empty(values.shape, np.bool_)
+        _kernel("at_least")(as_array(values).reshape(-1), float(threshold), out.reshape(-1))
+        return torch.from_numpy(out)
+    return values.abs() >= threshold
 
 
 def split_whole_steps(values: Tensor, step: float) -> Tensor:
