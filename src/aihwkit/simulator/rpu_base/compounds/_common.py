@@ -83,6 +83,11 @@ def transfer_io(io: Any) -> Any:
     return io
 
 
+# lines up to which a reader keeps an identity matrix for its one-hot reads (4 MiB in
+# float32)
+_EYE_SIZE = 1024
+
+
 class LineReader(EngineBase):
     """Reads single columns (forward MVM with ``e_j``) or rows (backward MVM with ``e_i``)
     of a ``[d_size, x_size]`` matrix through the periphery of ``io``.
@@ -111,11 +116,22 @@ class LineReader(EngineBase):
             ``[m, d_size]`` (columns) or ``[m, x_size]`` (rows): a (noisy) copy of
             ``weights[:, j]`` / ``weights[i, :]`` per index.
         """
-        one_hot = torch.zeros(indices.numel(), self.in_size, device=weights.device,
-                              dtype=weights.dtype)
-        one_hot[torch.arange(indices.numel(), device=weights.device), indices] = 1.0
         matrix = weights if self.columns else weights.t()
-        return self.manager.mvm(matrix, one_hot, False)
+        return self.manager.mvm(matrix, self._one_hot(indices, weights), False)
+
+    def _one_hot(self, indices: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """Rows ``e_i`` ``[m, in_size]`` for the lines ``indices`` (rows of a cached
+        identity for up to :data:`_EYE_SIZE` lines)."""
+        if self.in_size > _EYE_SIZE:
+            one_hot = torch.zeros(indices.numel(), self.in_size, device=like.device,
+                                  dtype=like.dtype)
+            one_hot[torch.arange(indices.numel(), device=like.device), indices] = 1.0
+            return one_hot
+        eye = self.__dict__.get("_cache_eye")
+        if eye is None or eye.dtype != like.dtype or eye.device != like.device:
+            eye = self.__dict__["_cache_eye"] = torch.eye(self.in_size, dtype=like.dtype,
+                                                          device=like.device)
+        return eye.index_select(0, indices)
 
 
 class CompoundEngine(DeviceEngine):
