@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from aihwkit.exceptions import ConfigError, TorchTileConfigError
+from aihwkit.simulator.rpu_base.kernels import fused
 from aihwkit.simulator.rpu_base.weight_ops import modify_weights
 from aihwkit.simulator.configs import WeightModifierParameter, WeightModifierType
 from aihwkit.simulator.tiles.inference import InferenceTile
@@ -56,9 +57,14 @@ def test_enable_during_test_and_stale_after_set_weights(uniform_weights):
     assert torch.equal(_seen(tile), noisy)
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["torch", "compiled"])
 @pytest.mark.parametrize("rel,expected", [(True, 0.05), (False, 0.1)])
-def test_add_and_mult_normal_amplitudes(uniform_weights, rel, expected):
+def test_add_and_mult_normal_amplitudes(uniform_weights, rel, expected, compiled,
+                                        monkeypatch):
     # a = amax = 0.5 (rel_to_actual_wmax) or assumed_wmax = 1; std_dev 0.1 -> 0.1 a
+    if compiled and not fused.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(fused, "MODIFIER_SIZE", 1 << 20 if compiled else 0)
     gen = torch.Generator().manual_seed(0)
     w = uniform_weights.repeat(50, 1)  # 1e5 entries
     for kind in (Mod.ADD_NORMAL, Mod.MULT_NORMAL):
@@ -67,6 +73,7 @@ def test_add_and_mult_normal_amplitudes(uniform_weights, rel, expected):
         err = out - w if kind == Mod.ADD_NORMAL else (out / w - 1.0)[w.abs() > 1e-3]
         std, se = std_with_se(err)
         assert close(std, expected, se) and not close(std, 1.1 * expected, se)
+        assert abs(float(err.mean())) <= 4 * expected / math.sqrt(err.numel())
 
 
 def test_discretize_dorefa_and_drop_connect(uniform_weights):

@@ -15,6 +15,8 @@ import torch
 from torch import Tensor
 
 from aihwkit.exceptions import ConfigError, TorchTileConfigError, check_choice, check_field
+from aihwkit.simulator.rpu_base.kernels import reference_forced
+from aihwkit.simulator.rpu_base.kernels.fused import normal_modifier
 from aihwkit.simulator.parameters.enums import (
     WeightClipType, WeightModifierType, WeightRemapType)
 
@@ -179,9 +181,14 @@ def modify_weights(weights: Tensor, mod: object,
         generator: source of the random draws.
     """
     out = weights.clone()
+    kind, std, res = mod.type, float(mod.std_dev), float(mod.res)
+    if kind in (Mod.ADD_NORMAL, Mod.MULT_NORMAL) and std > 0 and mod.pdrop <= 0 \
+            and not mod.copy_last_column and not reference_forced() and normal_modifier(
+                out, kind == Mod.MULT_NORMAL, std, bool(mod.rel_to_actual_wmax),
+                float(mod.assumed_wmax), generator):
+        return out   # small CPU weights: one compiled pass
     body = out[:, :-1] if mod.copy_last_column else out
     amp = amplitude(body, mod)
-    kind, std, res = mod.type, float(mod.std_dev), float(mod.res)
     if kind in (Mod.DISCRETIZE, Mod.DISCRETIZE_ADD_NORMAL) and res > 0:
         body.copy_(quantize(body / amp, res, mod.sto_round, generator) * amp)
     if kind in (Mod.ADD_NORMAL, Mod.DISCRETIZE_ADD_NORMAL) and std > 0:

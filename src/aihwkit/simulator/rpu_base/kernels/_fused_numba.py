@@ -362,6 +362,31 @@ def split_whole_steps(values, step, counts):
 
 
 @_jit
+def normal_modifier(values, mult, std, relative, assumed, seed):
+    """Gaussian weight modifier in place on the 1-d ``values``: ``w += a std xi``, or
+    ``w *= 1 + a std xi`` (``mult``), with the amplitude ``a = max |w|`` (1 where all
+    are 0) when ``relative``, else ``a = assumed``; in the values' type."""
+    conv = np.empty(2, values.dtype)
+    if not relative:
+        conv[0] = assumed
+    else:
+        peak = abs(values[0]) if values.shape[0] else 0.0
+        for k in range(1, values.shape[0]):
+            peak = max(peak, abs(values[k]))
+        conv[0] = peak if peak > 0 else 1.0
+    conv[1] = std
+    scale = conv[1] * conv[0]
+    rng = np.empty(1, np.uint64)
+    rng[0] = np.uint64(seed)
+    for k in range(values.shape[0]):
+        conv[1] = _normal(rng)
+        if mult:
+            values[k] = values[k] * (1.0 + conv[1] * scale)
+        else:
+            values[k] = values[k] + conv[1] * scale
+
+
+@_jit
 def at_least(values, threshold, out):
     """``out = |values| >= threshold`` (1-d), compared in the values' type (the threshold
     converted first, as torch converts a scalar)."""

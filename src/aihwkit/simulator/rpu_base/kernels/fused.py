@@ -94,7 +94,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         from aihwkit.simulator.rpu_base.kernels import _fused_numba
         for key in ("fused_update", "fused_line_update", "lines_in_range", "counts_update",
                     "all_finite", "finite_1d", "finite_arrays", "split_whole_steps",
-                    "at_least"):
+                    "at_least", "normal_modifier"):
             _KERNELS[key] = getattr(_fused_numba, key)
     return _KERNELS[name]
 
@@ -138,6 +138,27 @@ def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
             if not check(tuple(arrays[start:start + _FINITE_GROUP])):
                 return False, rest
     return True, rest
+
+
+# up to this many weights a Gaussian weight modifier runs compiled
+MODIFIER_SIZE = 1 << 16
+
+
+def normal_modifier(values: Tensor, multiplicative: bool, std: float, relative: bool,
+                    assumed: float, generator: Optional[torch.Generator]) -> bool:
+    """The Gaussian weight modifier in place on ``values`` (see
+    :func:`~aihwkit.simulator.rpu_base.weight_ops.modify_weights`; amplitude ``max |w|``
+    when ``relative``, else ``assumed``) in one compiled pass with its own normals,
+    seeded by one draw from ``generator``. Returns ``False`` (nothing done) where it does not apply:
+    other devices, dtypes or layouts, more than :data:`MODIFIER_SIZE` weights, numba
+    missing, under ``torch.compile``."""
+    if not (values.is_cpu and values.dtype in _COMPILED_DTYPES and values.is_contiguous()
+            and values.numel() <= MODIFIER_SIZE and available() and not _is_compiling()):
+        return False
+    seed = torch.empty(1, dtype=torch.int64).random_(generator=generator).numpy()[0]
+    _kernel("normal_modifier")(as_array(values).reshape(-1), bool(multiplicative),
+                               float(std), bool(relative), float(assumed), int(seed))
+    return True
 
 
 # up to this many entries a saturation mask is one compiled pass (larger ones: torch)
