@@ -387,3 +387,4 @@ def test_saturation_mask_compares_like_torch(dtype):
     got = fused.saturation_mask(values, threshold)
     assert got.dtype == torch.bool and torch.equal(got, expected)
     assert expected.any() and not expected.all()
+    assert fused.saturation_mask(values * 0.01, threshold) is None     # nothing saturated

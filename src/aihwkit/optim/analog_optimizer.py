@@ -67,7 +67,9 @@ class AnalogOptimizerMixin:
         """
         tensors = []
         for index, group in enumerate(self.param_groups):  # type: ignore[attr-defined]
-            _check_lr(group["lr"], f"param_groups[{index}]['lr']")
+            rate = group["lr"]
+            if type(rate) is not float or not rate >= 0.0 or rate == math.inf:
+                _check_lr(rate, f"param_groups[{index}]['lr']")
             for param in group["params"]:
                 if isinstance(param, AnalogContext):
                     tensors.extend(param.unchecked_inputs())

@@ -12,7 +12,7 @@ from typing import Dict, List, Sequence
 import torch
 from torch import Tensor
 
-from aihwkit.simulator.rpu_base.kernels.fused import finite_many_on_cpu
+from aihwkit.simulator.rpu_base.kernels.fused import finite_many_on_cpu, finite_on_cpu
 from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
 from aihwkit.simulator.tiles.checks import check_finite
 
@@ -51,7 +51,11 @@ def check_finite_input(x: Tensor) -> None:
     """:func:`check_finite` of a forward input (one host read at most)."""
     if _is_compiling():  # an asynchronous assertion in the graph
         check_finite("x", x)
-    elif not all_finite([x]):
+        return
+    found = finite_on_cpu(x) if x.numel() else True
+    if found is None:
+        found = all_finite([x])
+    if not found:
         check_finite("x", x)
 
 

@@ -181,7 +181,8 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         return self._from_rows(y, shape, self.out_trans), mask
 
     def _output_bound_mask(self, y: Tensor) -> Optional[Tensor]:
-        """Saturated outputs pass no gradient (tile units, before any scaling)."""
+        """Saturated outputs pass no gradient (tile units, before any scaling); ``None``
+        when none is (or can be) saturated."""
         forward = getattr(self.rpu_config, "forward", None)
         if not self.handle_output_bound or forward is None or forward.out_bound <= 0:
             return None

@@ -389,12 +389,16 @@ def normal_modifier(values, mult, std, relative, assumed, seed):
 @_jit
 def at_least(values, threshold, out):
     """``out = |values| >= threshold`` (1-d), compared in the values' type (the threshold
-    converted first, as torch converts a scalar)."""
+    converted first, as torch converts a scalar); returns whether any entry is set."""
     conv = np.empty(1, values.dtype)
     conv[0] = threshold
     bound = conv[0]
+    found = False
     for k in range(values.shape[0]):
-        out[k] = abs(values[k]) >= bound
+        hit = abs(values[k]) >= bound
+        out[k] = hit
+        found = found or hit
+    return found
 
 
 @_jit

@@ -165,13 +165,16 @@ def normal_modifier(values: Tensor, multiplicative: bool, std: float, relative: 
 _MASK_SIZE = 1 << 16
 
 
-def saturation_mask(values: Tensor, threshold: float) -> Tensor:
-    """``|values| >= threshold`` (bool, same shape): one compiled pass for small
-    contiguous CPU float32/float64 tensors, torch elsewhere (the same comparisons)."""
+def saturation_mask(values: Tensor, threshold: float) -> Optional[Tensor]:
+    """``|values| >= threshold`` (bool, same shape), or ``None`` where it is known without
+    a host read that no entry is set: one compiled pass for small contiguous CPU
+    float32/float64 tensors, torch elsewhere (the same comparisons)."""
     if values.is_cpu and values.dtype in _COMPILED_DTYPES and values.is_contiguous() \
             and values.numel() <= _MASK_SIZE and available() and not _is_compiling():
         out = np.empty(values.shape, np.bool_)
-        _kernel("at_least")(as_array(values).reshape(-1), float(threshold), out.reshape(-1))
+        if not _kernel("at_least")(as_array(values).reshape(-1), float(threshold),
+                                   out.reshape(-1)):
+            return None
         return torch.from_numpy(out)
     return values.abs() >= threshold
 
