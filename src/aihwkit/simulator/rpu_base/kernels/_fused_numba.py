@@ -410,23 +410,48 @@ def lines_in_range(lines, count):
     return True
 
 
+def _pointer_intrinsic(element):
+    """An intrinsic turning an int64 address into a pointer to ``element`` values."""
+
+    @intrinsic
+    def pointer_at(typingctx, address):  # pylint: disable=unused-argument
+        sig = types.CPointer(element)(types.int64)
+
+        def codegen(context, builder, signature, args):  # pylint: disable=unused-argument
+            return builder.inttoptr(args[0], context.get_value_type(element).as_pointer())
+        return sig, codegen
+    return pointer_at
+
+
+_float32_at = _pointer_intrinsic(types.float32)
+_float64_at = _pointer_intrinsic(types.float64)
+
+
 @_jit
-def finite_1d(values):
-    """Whether every entry of the 1-d array ``values`` is finite."""
-    for value in values:
+def finite_at_float32(address, count):
+    """Whether the ``count`` float32 values at ``address`` are all finite (the memory of
+    a contiguous CPU tensor, read without building an array object for it)."""
+    for value in numba.carray(_float32_at(address), (count,)):
         if not math.isfinite(value):
             return False
     return True
 
 
 @_jit
-def finite_arrays(arrays):
-    """Whether every entry of every 1-d array of the tuple ``arrays`` (one dtype) is
-    finite."""
-    for values in arrays:
-        for value in values:
-            if not math.isfinite(value):
-                return False
+def finite_at_float64(address, count):
+    """:func:`finite_at_float32` for float64 values."""
+    for value in numba.carray(_float64_at(address), (count,)):
+        if not math.isfinite(value):
+            return False
+    return True
+
+
+@_jit
+def finite_1d(values):
+    """Whether every entry of the 1-d array ``values`` is finite."""
+    for value in values:
+        if not math.isfinite(value):
+            return False
     return True
 
 

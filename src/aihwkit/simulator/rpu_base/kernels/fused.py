@@ -93,50 +93,42 @@ def _kernel(name: str) -> Callable[..., Any]:
         # pylint: disable=import-outside-toplevel
         from aihwkit.simulator.rpu_base.kernels import _fused_numba
         for key in ("fused_update", "fused_line_update", "lines_in_range", "counts_update",
-                    "all_finite", "finite_1d", "finite_arrays", "split_whole_steps",
+                    "all_finite", "finite_1d", "finite_at_float32", "finite_at_float64",
+                    "split_whole_steps",
                     "at_least", "normal_modifier"):
             _KERNELS[key] = getattr(_fused_numba, key)
     return _KERNELS[name]
 
 
+_FINITE_AT = {torch.float32: "finite_at_float32", torch.float64: "finite_at_float64"}
+
+
 def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
     """Whether every entry of a dense CPU float32/float64 tensor is finite, in one
-    compiled pass without torch calls; ``None`` where this check does not apply (other
-    devices, layouts or dtypes, numba missing, under ``torch.compile``)."""
-    if not tensor.is_cpu or tensor.dtype not in _COMPILED_DTYPES or tensor.is_sparse \
-            or not available() or _is_compiling():
+    compiled pass over its memory (no torch call, no array object); ``None`` where this
+    check does not apply (other devices, layouts or dtypes, numba missing, under
+    ``torch.compile``)."""
+    name = _FINITE_AT.get(tensor.dtype)
+    if name is None or not tensor.is_cpu or tensor.is_sparse or not available() \
+            or _is_compiling():
         return None
-    check = _KERNELS.get("finite_1d") or _kernel("finite_1d")
-    return bool(check(as_array(tensor).reshape(-1)))
-
-
-# arrays checked per compiled call by finite_many_on_cpu (each tuple length is compiled
-# once; a few lengths keep that cheap)
-_FINITE_GROUP = 4
+    if not tensor.is_contiguous():
+        tensor = tensor.contiguous()   # kept alive by this frame during the call
+    check = _KERNELS.get(name) or _kernel(name)
+    return bool(check(tensor.data_ptr(), tensor.numel()))
 
 
 def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
     """Whether every entry of the dense CPU float32/float64 tensors among ``tensors`` is
-    finite, in few compiled calls (up to four tensors of one dtype each); also returns
-    the tensors this check does not apply to (see :func:`finite_on_cpu`; all of them
-    where numba is missing or under ``torch.compile``)."""
-    if len(tensors) == 1:
-        found = finite_on_cpu(tensors[0])
-        return (True, list(tensors)) if found is None else (found, [])
-    if not available() or _is_compiling():
-        return True, list(tensors)
-    groups: Dict[torch.dtype, List[np.ndarray]] = {}
+    finite (:func:`finite_on_cpu` each); also returns the tensors this check does not
+    apply to."""
     rest = []
     for tensor in tensors:
-        if tensor.is_cpu and tensor.dtype in _COMPILED_DTYPES and not tensor.is_sparse:
-            groups.setdefault(tensor.dtype, []).append(as_array(tensor).reshape(-1))
-        else:
+        found = finite_on_cpu(tensor)
+        if found is None:
             rest.append(tensor)
-    check = _KERNELS.get("finite_arrays") or _kernel("finite_arrays")
-    for arrays in groups.values():
-        for start in range(0, len(arrays), _FINITE_GROUP):
-            if not check(tuple(arrays[start:start + _FINITE_GROUP])):
-                return False, rest
+        elif not found:
+            return False, rest
     return True, rest
 
 
