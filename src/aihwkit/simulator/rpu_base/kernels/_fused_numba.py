@@ -488,3 +488,29 @@ def counts_update(counts, state, table, touched, sigma, mult, seed):
             state[idx] = _pulse_run(state[idx], n, a, c, table[idx, 4], table[idx, 5],
                                     sigma, mult, rng, scratch)
             touched[idx] = True
+
+
+@_jit
+def fused_update_at_float32(x_at, d_at, batch, x_size, d_size, state_at, table, touched, lam,
+                            direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res,
+                            sto_round, sigma, mult, seed):
+    """:func:`fused_update` on the memory of contiguous float32 tensors: ``x``
+    ``[batch, x_size]``, ``d`` ``[batch, d_size]`` and the state ``[d_size x_size]``
+    given by address (no array objects are built for them)."""
+    fused_update(numba.carray(_float32_at(x_at), (batch, x_size)),
+                 numba.carray(_float32_at(d_at), (batch, d_size)),
+                 numba.carray(_float32_at(state_at), (d_size * x_size,)), table, touched, lam,
+                 direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res, sto_round,
+                 sigma, mult, seed)
+
+
+@_jit
+def fused_update_at_float64(x_at, d_at, batch, x_size, d_size, state_at, table, touched, lam,
+                            direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res,
+                            sto_round, sigma, mult, seed):
+    """:func:`fused_update_at_float32` for float64 tensors."""
+    fused_update(numba.carray(_float64_at(x_at), (batch, x_size)),
+                 numba.carray(_float64_at(d_at), (batch, d_size)),
+                 numba.carray(_float64_at(state_at), (d_size * x_size,)), table, touched, lam,
+                 direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res, sto_round,
+                 sigma, mult, seed)

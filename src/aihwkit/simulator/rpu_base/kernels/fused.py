@@ -94,7 +94,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         from aihwkit.simulator.rpu_base.kernels import _fused_numba
         for key in ("fused_update", "fused_line_update", "lines_in_range", "counts_update",
                     "all_finite", "finite_1d", "finite_at_float32", "finite_at_float64",
-                    "split_whole_steps",
+                    "split_whole_steps", "fused_update_at_float32", "fused_update_at_float64",
                     "at_least", "normal_modifier"):
             _KERNELS[key] = getattr(_fused_numba, key)
     return _KERNELS[name]
@@ -209,11 +209,21 @@ def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: floa
     per-pulse application in one compiled call (the :class:`UpdateKernel` contract).
     NaN or infinite inputs raise the engine's non-finite error before any random draw
     (weights and generator untouched)."""
-    x_values = as_array(x)
-    d_values = as_array(d)
-    if not _kernel("all_finite")(x_values, d_values):
+    x = _contiguous_as(x, engine.dtype)
+    d = _contiguous_as(d, engine.dtype)
+    if not (finite_on_cpu(x) and finite_on_cpu(d)):
         raise_not_finite()
-    _run_update(engine, "fused_update", (x_values, d_values), lr, granularity, up)
+    name = "fused_update_at_float32" if engine.dtype == torch.float32 \
+        else "fused_update_at_float64"
+    _run_update(engine, name, (x.data_ptr(), d.data_ptr(), x.shape[0], x.shape[1], d.shape[1]),
+                lr, granularity, up, by_address=True)
+
+
+def _contiguous_as(tensor: Tensor, dtype: torch.dtype) -> Tensor:
+    """``tensor`` as a contiguous CPU tensor of ``dtype`` (itself when it is one)."""
+    if tensor.dtype != dtype or not tensor.is_cpu:
+        tensor = tensor.to(device="cpu", dtype=dtype)
+    return tensor if tensor.is_contiguous() else tensor.contiguous()
 
 
 def fused_line_update(engine: Any, lines: Tensor, values: Tensor, lr: float,
@@ -239,16 +249,16 @@ def fused_line_update(engine: Any, lines: Tensor, values: Tensor, lr: float,
 
 
 def _run_update(engine: Any, name: str, operands: Tuple[Any, ...], lr: float,
-                granularity: float, up: Any) -> None:
+                granularity: float, up: Any, by_address: bool = False) -> None:
     """Run the compiled update kernel ``name`` on ``operands`` and the engine's pulse
-    state (with its maps, the train settings and a fresh seed), then commit the state."""
+    state (its address with ``by_address``, else a flat array; with its maps, the train
+    settings and a fresh seed), then commit the state."""
     maps: AffineMaps = engine.affine_maps()
     train = update_settings(up)
-    state = engine.pulse_state()
-    flat = state.numpy().reshape(-1)
-    touched = np.zeros(flat.shape[0], dtype=np.bool_)
+    state = engine.pulse_state()     # a fresh contiguous tensor of the engine's dtype
+    touched = np.zeros(state.numel(), dtype=np.bool_)
     _kernel(name)(
-        *operands, flat, maps.table, touched, abs(lr), 1 if lr > 0 else -1, float(granularity),
+        *operands, state.data_ptr() if by_address else state.numpy().reshape(-1), maps.table, touched, abs(lr), 1 if lr > 0 else -1, float(granularity),
         train.desired_bl, train.fixed_bl, train.update_bl_management, train.update_management,
         train.um_grad_scale, train.res, train.sto_round, maps.sigma, maps.mult_noise,
         _seed(engine))

@@ -105,17 +105,25 @@ def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
     return out, fail, any_fail
 
 
-def _small_managed(manager: Any, weights: Tensor, x: np.ndarray) -> Tensor:
+_MANAGED_AT = {torch.float32: "managed_at_float32", torch.float64: "managed_at_float64"}
+
+
+def _small_managed(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
     """:func:`fused_mvm` of a small product: every pass, bound management included, in
-    one compiled call."""
+    one compiled call on the tensors' memory."""
     cfg = manager.cfg
     reals, flags, seeds_in, seeds_out = _settings(manager)
-    matrix, transposed = _layout(weights)
-    out = np.empty((x.shape[0], manager.out_size), x.dtype)
-    _compiled().managed_pass(x, matrix, transposed, out, reals, flags, float(cfg.max_bm_factor),
-                             float(cfg.max_bm_res), _seed(manager, seeds_in),
-                             _seed(manager, seeds_out))
-    return torch.from_numpy(out)
+    transposed = not weights.is_contiguous() and weights.t().is_contiguous()
+    matrix = weights.t() if transposed else weights.contiguous()
+    if not x.is_contiguous():
+        x = x.contiguous()
+    rows, lines = x.shape[0], manager.out_size
+    out = torch.empty(rows, lines, dtype=x.dtype)
+    kernel = getattr(_compiled(), _MANAGED_AT[x.dtype])
+    kernel(x.data_ptr(), rows, x.shape[1], matrix.data_ptr(), transposed, lines,
+           out.data_ptr(), reals, flags, float(cfg.max_bm_factor), float(cfg.max_bm_res),
+           _seed(manager, seeds_in), _seed(manager, seeds_out))
+    return out
 
 
 def _layout(weights: Tensor) -> Tuple[np.ndarray, bool]:
@@ -161,9 +169,10 @@ def fused_mvm(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
     """Managed product ``[B, out]`` of ``weights`` ``[out, in]`` and the rows ``x``
     ``[B, in]`` (CPU), as :meth:`IOManager.mvm` defines it."""
     cfg = manager.cfg
+    if x.shape[0] * manager.out_size * manager.in_size <= SMALL_PRODUCT \
+            and weights.is_cpu and weights.dtype == x.dtype:
+        return _small_managed(manager, weights, x)
     values = as_array(x)
-    if values.shape[0] * manager.out_size * manager.in_size <= SMALL_PRODUCT:
-        return _small_managed(manager, weights, values)
     out, fail, any_fail = _one_pass(manager, weights, values, 1.0)
     if not any_fail:
         return out
