@@ -41,6 +41,38 @@ def _popcount(typingctx, value):  # pylint: disable=unused-argument
     return sig, codegen
 
 
+# kernels named ``*_at`` take contiguous CPU tensors by address and shape
+# (``tensor.data_ptr()``; no array object is built per call for them) and an empty array
+# ``like`` of their floating point type
+def _pointer_intrinsic(element):
+    """An intrinsic turning an int64 address into a pointer to ``element`` values."""
+
+    @intrinsic
+    def pointer_at(typingctx, address):  # pylint: disable=unused-argument
+        sig = types.CPointer(element)(types.int64)
+
+        def codegen(context, builder, signature, args):  # pylint: disable=unused-argument
+            return builder.inttoptr(args[0], context.get_value_type(element).as_pointer())
+        return sig, codegen
+    return pointer_at
+
+
+@intrinsic
+def _values_at(typingctx, address, like):  # pylint: disable=unused-argument
+    """A pointer to values of the dtype of the array ``like`` (an empty witness) at the
+    int64 ``address``: one kernel compiles once per dtype."""
+    element = like.dtype
+    sig = types.CPointer(element)(types.int64, like)
+
+    def codegen(context, builder, signature, args):  # pylint: disable=unused-argument
+        return builder.inttoptr(args[0], context.get_value_type(element).as_pointer())
+    return sig, codegen
+
+
+_int64_at = _pointer_intrinsic(types.int64)
+_uint8_at = _pointer_intrinsic(types.uint8)
+
+
 @_inline
 def _next64(rng):
     """SplitMix64; ``rng[0]`` is the stream's counter."""
@@ -305,7 +337,7 @@ def _update_sample(xb, db, state, table, touched, lam, direction, gran, desired,
 @_jit
 def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fixed_bl, ublm,
                  um, um_grad_scale, res, sto_round, sigma, mult, seed):
-    """One stochastic pulsed update (inputs checked by :func:`all_finite` first).
+    """One stochastic pulsed update (of finite inputs: the caller checks them first).
 
     ``x`` ``[B, X]``, ``d`` ``[B, D]``, ``state`` ``[D X]`` (updated in place), ``table``
     ``[D X, 6]`` (per crosspoint: a_up, c_up, a_down, c_down, lo, hi), ``touched``
@@ -349,16 +381,19 @@ def fused_line_update(values, lines, columns, x_size, d_size, state, table, touc
 
 
 @_jit
-def split_whole_steps(values, step, counts):
-    """``counts = trunc(values / step)`` and ``values -= counts * step`` (in place), in
-    the arrays' floating point type (``step`` is converted to it first)."""
-    conv = np.empty(1, values.dtype)
+def split_whole_steps_at(values_at, count, step, counts_at, like):
+    """``counts = trunc(values / step)`` and ``values -= counts * step`` (in place) for
+    ``count`` values by address, in their floating point type (``step`` converted to it
+    first, as torch converts a scalar)."""
+    values = numba.carray(_values_at(values_at, like), (count,))
+    counts = numba.carray(_values_at(counts_at, like), (count,))
+    conv = np.empty(1, like.dtype)
     conv[0] = step
     step_t = conv[0]
-    for k in range(values.shape[0]):
-        count = np.trunc(values[k] / step_t)
-        counts[k] = count
-        values[k] = values[k] - count * step_t
+    for k in range(count):
+        whole = np.trunc(values[k] / step_t)
+        counts[k] = whole
+        values[k] = values[k] - whole * step_t
 
 
 @_jit
@@ -387,21 +422,6 @@ def normal_modifier(values, mult, std, relative, assumed, seed):
 
 
 @_jit
-def at_least(values, threshold, out):
-    """``out = |values| >= threshold`` (1-d), compared in the values' type (the threshold
-    converted first, as torch converts a scalar); returns whether any entry is set."""
-    conv = np.empty(1, values.dtype)
-    conv[0] = threshold
-    bound = conv[0]
-    found = False
-    for k in range(values.shape[0]):
-        hit = abs(values[k]) >= bound
-        out[k] = hit
-        found = found or hit
-    return found
-
-
-@_jit
 def lines_in_range(lines, count):
     """Whether every index of ``lines`` lies in ``[0, count)``."""
     for line in lines:
@@ -410,58 +430,10 @@ def lines_in_range(lines, count):
     return True
 
 
-def _pointer_intrinsic(element):
-    """An intrinsic turning an int64 address into a pointer to ``element`` values."""
-
-    @intrinsic
-    def pointer_at(typingctx, address):  # pylint: disable=unused-argument
-        sig = types.CPointer(element)(types.int64)
-
-        def codegen(context, builder, signature, args):  # pylint: disable=unused-argument
-            return builder.inttoptr(args[0], context.get_value_type(element).as_pointer())
-        return sig, codegen
-    return pointer_at
-
-
-_float32_at = _pointer_intrinsic(types.float32)
-_float64_at = _pointer_intrinsic(types.float64)
-
-
 @_jit
-def finite_at_float32(address, count):
-    """Whether the ``count`` float32 values at ``address`` are all finite (the memory of
-    a contiguous CPU tensor, read without building an array object for it)."""
-    for value in numba.carray(_float32_at(address), (count,)):
-        if not math.isfinite(value):
-            return False
-    return True
-
-
-@_jit
-def finite_at_float64(address, count):
-    """:func:`finite_at_float32` for float64 values."""
-    for value in numba.carray(_float64_at(address), (count,)):
-        if not math.isfinite(value):
-            return False
-    return True
-
-
-@_jit
-def finite_1d(values):
-    """Whether every entry of the 1-d array ``values`` is finite."""
-    for value in values:
-        if not math.isfinite(value):
-            return False
-    return True
-
-
-@_jit
-def all_finite(x, d):
-    """Whether every entry of ``x`` and ``d`` is finite."""
-    for value in x.ravel():
-        if not math.isfinite(value):
-            return False
-    for value in d.ravel():
+def finite_at(address, count, like):
+    """Whether the ``count`` values at ``address`` are all finite."""
+    for value in numba.carray(_values_at(address, like), (count,)):
         if not math.isfinite(value):
             return False
     return True
@@ -491,26 +463,50 @@ def counts_update(counts, state, table, touched, sigma, mult, seed):
 
 
 @_jit
-def fused_update_at_float32(x_at, d_at, batch, x_size, d_size, state_at, table, touched, lam,
-                            direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res,
-                            sto_round, sigma, mult, seed):
-    """:func:`fused_update` on the memory of contiguous float32 tensors: ``x``
-    ``[batch, x_size]``, ``d`` ``[batch, d_size]`` and the state ``[d_size x_size]``
-    given by address (no array objects are built for them)."""
-    fused_update(numba.carray(_float32_at(x_at), (batch, x_size)),
-                 numba.carray(_float32_at(d_at), (batch, d_size)),
-                 numba.carray(_float32_at(state_at), (d_size * x_size,)), table, touched, lam,
-                 direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res, sto_round,
-                 sigma, mult, seed)
+def fused_update_at(x_at, d_at, batch, x_size, d_size, state_at, like, table, touched, lam,
+                    direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res,
+                    sto_round, sigma, mult, seed):
+    """:func:`fused_update` of ``x`` ``[batch, x_size]`` and ``d`` ``[batch, d_size]`` on
+    the state ``[d_size x_size]``, all by address."""
+    fused_update(numba.carray(_values_at(x_at, like), (batch, x_size)),
+                 numba.carray(_values_at(d_at, like), (batch, d_size)),
+                 numba.carray(_values_at(state_at, like), (d_size * x_size,)), table, touched,
+                 lam, direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res,
+                 sto_round, sigma, mult, seed)
 
 
 @_jit
-def fused_update_at_float64(x_at, d_at, batch, x_size, d_size, state_at, table, touched, lam,
-                            direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res,
-                            sto_round, sigma, mult, seed):
-    """:func:`fused_update_at_float32` for float64 tensors."""
-    fused_update(numba.carray(_float64_at(x_at), (batch, x_size)),
-                 numba.carray(_float64_at(d_at), (batch, d_size)),
-                 numba.carray(_float64_at(state_at), (d_size * x_size,)), table, touched, lam,
-                 direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res, sto_round,
-                 sigma, mult, seed)
+def fused_line_update_at(values_at, count, size, lines_at, columns, x_size, d_size, state_at,
+                         like, table, touched, lam, direction, gran, desired, fixed_bl, ublm,
+                         um, um_grad_scale, res, sto_round, sigma, mult, seed):
+    """:func:`fused_line_update` of values ``[count, size]`` and int64 lines ``[count]``
+    on the state ``[d_size x_size]``, all by address."""
+    fused_line_update(numba.carray(_values_at(values_at, like), (count, size)),
+                      numba.carray(_int64_at(lines_at), (count,)), columns, x_size, d_size,
+                      numba.carray(_values_at(state_at, like), (d_size * x_size,)), table,
+                      touched, lam, direction, gran, desired, fixed_bl, ublm, um,
+                      um_grad_scale, res, sto_round, sigma, mult, seed)
+
+
+@_jit
+def lines_in_range_at(lines_at, count, limit):
+    """:func:`lines_in_range` of the ``count`` int64 indices at ``lines_at``."""
+    return lines_in_range(numba.carray(_int64_at(lines_at), (count,)), limit)
+
+
+@_jit
+def at_least_at(values_at, count, threshold, out_at, like):
+    """``out[k] = |values[k]| >= threshold`` for ``count`` values into bools (bytes), both
+    by address, compared in the values' type (the threshold converted first, as torch
+    converts a scalar); returns whether any is set."""
+    values = numba.carray(_values_at(values_at, like), (count,))
+    out = numba.carray(_uint8_at(out_at), (count,))
+    conv = np.empty(1, like.dtype)
+    conv[0] = threshold
+    bound = conv[0]
+    found = False
+    for k in range(count):
+        hit = abs(values[k]) >= bound
+        out[k] = 1 if hit else 0
+        found = found or hit
+    return found

@@ -11,7 +11,7 @@ import numba
 import numpy as np
 
 from aihwkit.simulator.rpu_base.kernels._fused_numba import (
-    _float32_at, _float64_at, _next64, _normal, _uniform)
+    _next64, _normal, _uniform, _values_at)
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -307,24 +307,13 @@ def managed_pass(x, w, transposed, out, reals, flags, max_factor, max_res, seed_
 
 
 @_jit
-def managed_at_float32(x_at, rows, size, w_at, transposed, lines, out_at, reals, flags,
-                       max_factor, max_res, seed_in, seed_out):
-    """:func:`managed_pass` on the memory of contiguous float32 tensors (addresses and
-    shapes; no array objects are built for them): inputs ``[rows, size]``, weights
-    ``[lines, size]`` (``[size, lines]`` when ``transposed``), outputs ``[rows, lines]``."""
-    managed_pass(numba.carray(_float32_at(x_at), (rows, size)),
-                 numba.carray(_float32_at(w_at), (size, lines) if transposed
+def managed_at(x_at, rows, size, w_at, transposed, lines, out_at, like, reals, flags,
+               max_factor, max_res, seed_in, seed_out):
+    """:func:`managed_pass` on the memory of contiguous tensors of the dtype of ``like``
+    (addresses and shapes): inputs ``[rows, size]``, weights ``[lines, size]``
+    (``[size, lines]`` when ``transposed``), outputs ``[rows, lines]``."""
+    managed_pass(numba.carray(_values_at(x_at, like), (rows, size)),
+                 numba.carray(_values_at(w_at, like), (size, lines) if transposed
                               else (lines, size)),
-                 transposed, numba.carray(_float32_at(out_at), (rows, lines)), reals, flags,
-                 max_factor, max_res, seed_in, seed_out)
-
-
-@_jit
-def managed_at_float64(x_at, rows, size, w_at, transposed, lines, out_at, reals, flags,
-                       max_factor, max_res, seed_in, seed_out):
-    """:func:`managed_at_float32` for float64 tensors."""
-    managed_pass(numba.carray(_float64_at(x_at), (rows, size)),
-                 numba.carray(_float64_at(w_at), (size, lines) if transposed
-                              else (lines, size)),
-                 transposed, numba.carray(_float64_at(out_at), (rows, lines)), reals, flags,
-                 max_factor, max_res, seed_in, seed_out)
+                 transposed, numba.carray(_values_at(out_at, like), (rows, lines)), reals,
+                 flags, max_factor, max_res, seed_in, seed_out)

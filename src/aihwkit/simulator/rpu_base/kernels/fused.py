@@ -92,15 +92,15 @@ def _kernel(name: str) -> Callable[..., Any]:
     if not _KERNELS:
         # pylint: disable=import-outside-toplevel
         from aihwkit.simulator.rpu_base.kernels import _fused_numba
-        for key in ("fused_update", "fused_line_update", "lines_in_range", "counts_update",
-                    "all_finite", "finite_1d", "finite_at_float32", "finite_at_float64",
-                    "split_whole_steps", "fused_update_at_float32", "fused_update_at_float64",
-                    "at_least", "normal_modifier"):
-            _KERNELS[key] = getattr(_fused_numba, key)
+        for key, value in vars(_fused_numba).items():
+            if hasattr(value, "py_func") and not key.startswith("_"):  # compiled kernels
+                _KERNELS[key] = value
     return _KERNELS[name]
 
 
-_FINITE_AT = {torch.float32: "finite_at_float32", torch.float64: "finite_at_float64"}
+# empty arrays of the compiled floating point types: the ``like`` argument of the
+# kernels that take tensors by address (it selects their dtype)
+LIKE = {torch.float32: np.empty(0, np.float32), torch.float64: np.empty(0, np.float64)}
 
 
 def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
@@ -108,14 +108,14 @@ def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
     compiled pass over its memory (no torch call, no array object); ``None`` where this
     check does not apply (other devices, layouts or dtypes, numba missing, under
     ``torch.compile``)."""
-    name = _FINITE_AT.get(tensor.dtype)
-    if name is None or not tensor.is_cpu or tensor.is_sparse or not available() \
+    like = LIKE.get(tensor.dtype)
+    if like is None or not tensor.is_cpu or tensor.is_sparse or not available() \
             or _is_compiling():
         return None
     if not tensor.is_contiguous():
         tensor = tensor.contiguous()   # kept alive by this frame during the call
-    check = _KERNELS.get(name) or _kernel(name)
-    return bool(check(tensor.data_ptr(), tensor.numel()))
+    check = _KERNELS.get("finite_at") or _kernel("finite_at")
+    return bool(check(tensor.data_ptr(), tensor.numel(), like))
 
 
 def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
@@ -163,11 +163,11 @@ def saturation_mask(values: Tensor, threshold: float) -> Optional[Tensor]:
     float32/float64 tensors, torch elsewhere (the same comparisons)."""
     if values.is_cpu and values.dtype in _COMPILED_DTYPES and values.is_contiguous() \
             and values.numel() <= _MASK_SIZE and available() and not _is_compiling():
-        out = np.empty(values.shape, np.bool_)
-        if not _kernel("at_least")(as_array(values).reshape(-1), float(threshold),
-                                   out.reshape(-1)):
+        out = torch.empty(values.shape, dtype=torch.bool)
+        if not _kernel("at_least_at")(values.data_ptr(), values.numel(), float(threshold),
+                                      out.data_ptr(), LIKE[values.dtype]):
             return None
-        return torch.from_numpy(out)
+        return out
     return values.abs() >= threshold
 
 
@@ -179,8 +179,8 @@ def split_whole_steps(values: Tensor, step: float) -> Tensor:
     if values.is_cpu and values.dtype in _COMPILED_DTYPES and values.is_contiguous() \
             and available() and not _is_compiling():
         counts = torch.empty_like(values)
-        _kernel("split_whole_steps")(values.numpy().reshape(-1), float(step),
-                                     counts.numpy().reshape(-1))
+        _kernel("split_whole_steps_at")(values.data_ptr(), values.numel(), float(step),
+                                        counts.data_ptr(), LIKE[values.dtype])
         return counts
     counts = torch.trunc(values / step)
     values.sub_(counts * step)
@@ -213,10 +213,8 @@ def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: floa
     d = _contiguous_as(d, engine.dtype)
     if not (finite_on_cpu(x) and finite_on_cpu(d)):
         raise_not_finite()
-    name = "fused_update_at_float32" if engine.dtype == torch.float32 \
-        else "fused_update_at_float64"
-    _run_update(engine, name, (x.data_ptr(), d.data_ptr(), x.shape[0], x.shape[1], d.shape[1]),
-                lr, granularity, up, by_address=True)
+    _run_update(engine, "fused_update_at", (x.data_ptr(), d.data_ptr(), x.shape[0], x.shape[1], d.shape[1]),
+                lr, granularity, up)
 
 
 def _contiguous_as(tensor: Tensor, dtype: torch.dtype) -> Tensor:
@@ -237,31 +235,31 @@ def fused_line_update(engine: Any, lines: Tensor, values: Tensor, lr: float,
     if values.dim() != 2 or values.shape[1] != size or lines.shape != values.shape[:1]:
         raise ArgumentError(f"line writes need values [m, {size}] and lines [m], got "
                             f"{list(values.shape)} and {list(lines.shape)}")
-    values = values.to(device=engine.device, dtype=engine.dtype)
-    array = as_array(values)
-    indices = as_array(lines.to(torch.int64))
-    if not _kernel("lines_in_range")(indices, count):
+    values = _contiguous_as(values, engine.dtype)
+    indices = _contiguous_as(lines, torch.int64)
+    if not _kernel("lines_in_range_at")(indices.data_ptr(), indices.numel(), count):
         raise ArgumentError(f"line indices must lie in [0, {count}), got {lines.tolist()}")
-    if not _kernel("finite_1d")(array.reshape(-1)):
+    if not finite_on_cpu(values):
         raise_not_finite()
-    _run_update(engine, "fused_line_update",
-                (array, indices, columns, engine.x_size, engine.d_size), lr, granularity, up)
+    _run_update(engine, "fused_line_update_at", (values.data_ptr(), values.shape[0], size, indices.data_ptr(),
+                               columns, engine.x_size, engine.d_size),
+                lr, granularity, up)
 
 
 def _run_update(engine: Any, name: str, operands: Tuple[Any, ...], lr: float,
-                granularity: float, up: Any, by_address: bool = False) -> None:
+                granularity: float, up: Any) -> None:
     """Run the compiled update kernel ``name`` on ``operands`` and the engine's pulse
-    state (its address with ``by_address``, else a flat array; with its maps, the train
-    settings and a fresh seed), then commit the state."""
+    state (by address; with its maps, the train settings and a fresh seed), then commit
+    the state."""
     maps: AffineMaps = engine.affine_maps()
     train = update_settings(up)
     state = engine.pulse_state()     # a fresh contiguous tensor of the engine's dtype
     touched = np.zeros(state.numel(), dtype=np.bool_)
     _kernel(name)(
-        *operands, state.data_ptr() if by_address else state.numpy().reshape(-1), maps.table, touched, abs(lr), 1 if lr > 0 else -1, float(granularity),
-        train.desired_bl, train.fixed_bl, train.update_bl_management, train.update_management,
-        train.um_grad_scale, train.res, train.sto_round, maps.sigma, maps.mult_noise,
-        _seed(engine))
+        *operands, state.data_ptr(), LIKE[engine.dtype], maps.table, touched, abs(lr),
+        1 if lr > 0 else -1, float(granularity), train.desired_bl, train.fixed_bl,
+        train.update_bl_management, train.update_management, train.um_grad_scale, train.res,
+        train.sto_round, maps.sigma, maps.mult_noise, _seed(engine))
     engine.commit_pulses(state, _touched_mask(engine, touched, state))
 
 

@@ -28,7 +28,7 @@ from torch import Tensor
 
 from aihwkit.simulator.parameters.enums import (
     AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
-from aihwkit.simulator.rpu_base.kernels.fused import as_array
+from aihwkit.simulator.rpu_base.kernels.fused import LIKE, as_array
 
 _NM_KINDS = {NoiseManagementType.NONE: 0, NoiseManagementType.ABS_MAX: 1,
              NoiseManagementType.MAX: 2, NoiseManagementType.CONSTANT: 3}
@@ -105,9 +105,6 @@ def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
     return out, fail, any_fail
 
 
-_MANAGED_AT = {torch.float32: "managed_at_float32", torch.float64: "managed_at_float64"}
-
-
 def _small_managed(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
     """:func:`fused_mvm` of a small product: every pass, bound management included, in
     one compiled call on the tensors' memory."""
@@ -119,10 +116,10 @@ def _small_managed(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
         x = x.contiguous()
     rows, lines = x.shape[0], manager.out_size
     out = torch.empty(rows, lines, dtype=x.dtype)
-    kernel = getattr(_compiled(), _MANAGED_AT[x.dtype])
-    kernel(x.data_ptr(), rows, x.shape[1], matrix.data_ptr(), transposed, lines,
-           out.data_ptr(), reals, flags, float(cfg.max_bm_factor), float(cfg.max_bm_res),
-           _seed(manager, seeds_in), _seed(manager, seeds_out))
+    _compiled().managed_at(x.data_ptr(), rows, x.shape[1], matrix.data_ptr(), transposed,
+                           lines, out.data_ptr(), LIKE[x.dtype], reals, flags,
+                           float(cfg.max_bm_factor), float(cfg.max_bm_res),
+                           _seed(manager, seeds_in), _seed(manager, seeds_out))
     return out
 
 
