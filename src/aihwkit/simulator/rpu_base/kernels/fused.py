@@ -19,6 +19,11 @@ Random numbers come from a SplitMix64 stream seeded per call from the tile's
 continue their stream. numba is imported on first use only; without it :func:`available`
 is false and the dispatcher (which also keeps tensors off the CPU and large updates away
 from these kernels) uses the torch kernels.
+
+Small compiled helpers of the same kind live here too: finiteness checks, saturation
+masks, the whole-step split of mixed precision and the Gaussian weight modifiers. The
+kernels read contiguous CPU tensors by address (``data_ptr``) with an empty array of
+their dtype (:data:`LIKE`), so no array object is built per call.
 """
 
 import math
