@@ -51,8 +51,18 @@ def quantize(values: torch.Tensor, n_bins: int, stochastic: bool,
 def forced_management(up: Any) -> Any:
     """The tile's update settings with update (BL) management switched on (validated,
     see :func:`~aihwkit.simulator.rpu_base.pulses.validate_update_parameters`)."""
-    return validate_update_parameters(up)._replace(update_management=True,
-                                                  update_bl_management=True)
+    settings = validate_update_parameters(up)
+    found = _FORCED.get(settings)
+    if found is None:
+        if len(_FORCED) >= 64:
+            _FORCED.clear()
+        found = _FORCED[settings] = settings._replace(update_management=True,
+                                                      update_bl_management=True)
+    return found
+
+
+# forced settings per tile setting (few distinct ones in a process)
+_FORCED: Dict[Any, Any] = {}
 
 
 @register(MixedPrecisionCompound)
