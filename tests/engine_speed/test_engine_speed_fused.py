@@ -388,3 +388,20 @@ def test_saturation_mask_compares_like_torch(dtype):
     assert got.dtype == torch.bool and torch.equal(got, expected)
     assert expected.any() and not expected.all()
     assert fused.saturation_mask(values * 0.01, threshold) is None     # nothing saturated
+
+
+def test_weights_of_any_layout_are_updated():
+    """Weights set from a transposed tensor keep its strides; the compiled update writes
+    every crosspoint it pulses all the same (the same result as contiguous weights)."""
+    config = CASES["constant_step"](0.0)
+    start = (torch.rand(COLS, ROWS, generator=torch.Generator().manual_seed(2)) - 0.5) * 0.2
+    x = torch.rand(4, COLS, generator=torch.Generator().manual_seed(3))
+    d = torch.rand(4, ROWS, generator=torch.Generator().manual_seed(4)) - 0.5
+    results = []
+    for weights in (start.t(), start.t().contiguous()):
+        engine = make(config, torch.float32, seed=5)
+        engine.set_weights(weights)
+        engine.update(x, d, 0.05, UpdateParameters())
+        results.append(engine.get_weights().clone())
+    assert torch.equal(results[0], results[1])
+    assert not torch.equal(results[0], start.t())

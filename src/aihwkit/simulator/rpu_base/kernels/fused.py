@@ -258,7 +258,7 @@ def _run_update(engine: Any, name: str, operands: Tuple[Any, ...], lr: float,
     the state."""
     maps: AffineMaps = engine.affine_maps()
     train = update_settings(up)
-    state = engine.pulse_state()     # a fresh contiguous tensor of the engine's dtype
+    state = _pulse_state(engine)
     touched = np.zeros(state.numel(), dtype=np.bool_)
     _kernel(name)(
         *operands, state.data_ptr(), LIKE[engine.dtype], maps.table, touched, abs(lr),
@@ -272,7 +272,7 @@ def fused_counts_pulses(engine: Any, counts: Any) -> None:
     """Apply :class:`PulseCounts` (any pulse type) pulse by pulse in one compiled call
     (the :class:`PulseKernel` contract)."""
     maps: AffineMaps = engine.affine_maps()
-    state = engine.pulse_state()
+    state = _pulse_state(engine)
     flat = state.view(-1).numpy()
     touched = np.zeros(flat.shape[0], dtype=np.bool_)
     kernel = _kernel("counts_update")
@@ -280,6 +280,13 @@ def fused_counts_pulses(engine: Any, counts: Any) -> None:
         values = chunk.detach().to(torch.int32).contiguous().numpy()
         kernel(values, flat, maps.table, touched, maps.sigma, maps.mult_noise, _seed(engine))
     engine.commit_pulses(state, _touched_mask(engine, touched, state))
+
+
+def _pulse_state(engine: Any) -> Tensor:
+    """The engine's fresh pulse state as a contiguous tensor (weights set from a strided
+    tensor keep its layout; the kernels address the state flat)."""
+    state = engine.pulse_state()
+    return state if state.is_contiguous() else state.contiguous()
 
 
 def _touched_mask(engine: Any, touched: np.ndarray, state: Tensor) -> Optional[Tensor]:
