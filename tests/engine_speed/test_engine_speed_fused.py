@@ -405,3 +405,14 @@ def test_weights_of_any_layout_are_updated():
         results.append(engine.get_weights().clone())
     assert torch.equal(results[0], results[1])
     assert not torch.equal(results[0], start.t())
+
+
+def test_compiled_update_refuses_mismatched_operands():
+    engine = make(CASES["constant_step"](0.3), torch.float32)
+    with pytest.raises(ArgumentError, match="update operands"):
+        fused.fused_update(engine, torch.rand(4, COLS - 1), torch.rand(4, ROWS), 0.1, 0.001,
+                           UpdateParameters())
+    with pytest.raises(ArgumentError, match="update operands"):
+        fused.fused_update(engine, torch.rand(4, COLS), torch.rand(3, ROWS), 0.1, 0.001,
+                           UpdateParameters())
+    assert not engine.get_weights().any()

@@ -240,3 +240,16 @@ def test_new_line_parameters_are_seen():
     assert kernels.choose_periphery(mgr, x) is periphery.fused_mvm
     mgr.set_parameters({"out_noise_values": torch.full((12,), 0.1, dtype=torch.float64)})
     assert kernels.choose_periphery(mgr, x) is None
+
+
+def test_compiled_pass_refuses_mismatched_operands():
+    """Shapes are checked before any memory is addressed."""
+    from aihwkit.exceptions import TileError
+    mgr = manager(IOParameters(), dtype=torch.float32)
+    weights, x = operands(torch.float32)
+    with pytest.raises(TileError):
+        periphery.fused_mvm(mgr, weights[:, :10], x)
+    with pytest.raises(TileError):
+        periphery.fused_mvm(mgr, weights, x[:, :10])
+    with pytest.raises(TileError):
+        periphery.small_product(x[:, :10], weights)

@@ -214,6 +214,10 @@ def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: floa
     per-pulse application in one compiled call (the :class:`UpdateKernel` contract).
     NaN or infinite inputs raise the engine's non-finite error before any random draw
     (weights and generator untouched)."""
+    if x.dim() != 2 or d.dim() != 2 or x.shape[0] != d.shape[0] \
+            or x.shape[1] != engine.x_size or d.shape[1] != engine.d_size:
+        raise ArgumentError(f"update operands must be [B, {engine.x_size}] and "
+                            f"[B, {engine.d_size}], got {list(x.shape)} and {list(d.shape)}")
     x = _contiguous_as(x, engine.dtype)
     d = _contiguous_as(d, engine.dtype)
     if not (finite_on_cpu(x) and finite_on_cpu(d)):

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aihwkit.exceptions import TileError
 from aihwkit.simulator.parameters.enums import (
     AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
 from aihwkit.simulator.rpu_base.kernels.fused import LIKE, as_array
@@ -109,6 +110,7 @@ def _small_managed(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
     """:func:`fused_mvm` of a small product: every pass, bound management included, in
     one compiled call on the tensors' memory."""
     cfg = manager.cfg
+    _check_operands(manager, weights, x)
     reals, flags, seeds_in, seeds_out = _settings(manager)
     transposed = not weights.is_contiguous() and weights.t().is_contiguous()
     matrix = weights.t() if transposed else weights.contiguous()
@@ -123,6 +125,15 @@ def _small_managed(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
     return out
 
 
+def _check_operands(manager: Any, weights: Tensor, x: Tensor) -> None:
+    """The shapes the compiled pass addresses: weights ``[out, in]``, rows ``[B, in]``."""
+    if tuple(weights.shape) != (manager.out_size, manager.in_size) or x.dim() != 2 \
+            or x.shape[1] != manager.in_size:
+        raise TileError(f"weights {list(weights.shape)} and inputs {list(x.shape)} given, "
+                        f"expected [{manager.out_size}, {manager.in_size}] and "
+                        f"[batch, {manager.in_size}]")
+
+
 def _layout(weights: Tensor) -> Tuple[np.ndarray, bool]:
     """``weights`` ``[L, N]`` as the array :func:`one_pass` reads: itself, or the
     contiguous ``[N, L]`` matrix it is a transposed view of (the backward read)."""
@@ -133,6 +144,10 @@ def _layout(weights: Tensor) -> Tuple[np.ndarray, bool]:
 def small_product(u: Tensor, weights: Tensor) -> Tensor:
     """``u W^T`` (``[R, N]`` x ``[L, N]``) computed as the one-call pass of small tiles
     computes it (CPU float32/float64)."""
+    if u.dim() != 2 or weights.dim() != 2 or u.shape[1] != weights.shape[1] \
+            or u.dtype != weights.dtype:
+        raise TileError(f"u {list(u.shape)} ({u.dtype}) and weights {list(weights.shape)} "
+                        f"({weights.dtype}) do not make a product u W^T")
     matrix, transposed = _layout(weights)
     out = np.empty((u.shape[0], weights.shape[0]), matrix.dtype)
     _compiled().product(as_array(u), matrix, transposed, out)
