@@ -267,7 +267,8 @@ def line_counts(values: Tensor, lr: float, up: Any, granularity: float, rng: Til
 
 
 __all__ = ["PulseKernel", "UpdateKernel", "LineCountKernel", "apply_pulses", "choose_kernel",
-           "choose_update", "choose_line_update", "choose_periphery", "FUSED_WORK", "FUSED_MVM_WORK",
+           "choose_update", "choose_line_update", "choose_periphery", "FUSED_WORK",
+           "FUSED_MVM_WORK",
            "choose_line_counts", "line_counts", "reference_update", "reference_forced",
            "reference_pulses", "walk_pulses", "aggregate_pulses", "checked_moment_pulses",
            "classified_moment_pulses", "affine_moment_pulses", "affine_scan_pulses",

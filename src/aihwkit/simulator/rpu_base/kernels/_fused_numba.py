@@ -44,19 +44,6 @@ def _popcount(typingctx, value):  # pylint: disable=unused-argument
 # kernels named ``*_at`` take contiguous CPU tensors by address and shape
 # (``tensor.data_ptr()``; no array object is built per call for them) and an empty array
 # ``like`` of their floating point type
-def _pointer_intrinsic(element):
-    """An intrinsic turning an int64 address into a pointer to ``element`` values."""
-
-    @intrinsic
-    def pointer_at(typingctx, address):  # pylint: disable=unused-argument
-        sig = types.CPointer(element)(types.int64)
-
-        def codegen(context, builder, signature, args):  # pylint: disable=unused-argument
-            return builder.inttoptr(args[0], context.get_value_type(element).as_pointer())
-        return sig, codegen
-    return pointer_at
-
-
 @intrinsic
 def _values_at(typingctx, address, like):  # pylint: disable=unused-argument
     """A pointer to values of the dtype of the array ``like`` (an empty witness) at the
@@ -69,8 +56,6 @@ def _values_at(typingctx, address, like):  # pylint: disable=unused-argument
     return sig, codegen
 
 
-_int64_at = _pointer_intrinsic(types.int64)
-_uint8_at = _pointer_intrinsic(types.uint8)
 
 
 @_inline
@@ -341,7 +326,8 @@ def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fix
 
     ``x`` ``[B, X]``, ``d`` ``[B, D]``, ``state`` ``[D X]`` (updated in place), ``table``
     ``[D X, 6]`` (per crosspoint: a_up, c_up, a_down, c_down, lo, hi), ``touched``
-    ``[D X]`` (set where a pulse arrived); ``lam = |lr|``, ``direction = sign(lr)``, ``gran`` the granularity.
+    ``[D X]`` (set where a pulse arrived); ``lam = |lr|``, ``direction = sign(lr)``,
+    ``gran`` the granularity.
     """
     rng, scratch, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
         x.shape[1], d.shape[1], state, seed)
@@ -367,16 +353,10 @@ def fused_line_update(values, lines, columns, x_size, d_size, state, table, touc
     for k in range(values.shape[0]):
         line = lines[k]
         hot[line] = 1.0
-        if columns:
-            _update_sample(hot, values[k], state, table, touched, lam, direction, gran,
-                           desired, ublm, um, um_grad_scale, res, sto_round, sigma, mult,
-                           base_bl, base_scale, rng, scratch, x_bits, d_bits, x_sign, d_sign,
-                           work)
-        else:
-            _update_sample(values[k], hot, state, table, touched, lam, direction, gran,
-                           desired, ublm, um, um_grad_scale, res, sto_round, sigma, mult,
-                           base_bl, base_scale, rng, scratch, x_bits, d_bits, x_sign, d_sign,
-                           work)
+        xb, db = (hot, values[k]) if columns else (values[k], hot)
+        _update_sample(xb, db, state, table, touched, lam, direction, gran, desired, ublm, um,
+                       um_grad_scale, res, sto_round, sigma, mult, base_bl, base_scale, rng,
+                       scratch, x_bits, d_bits, x_sign, d_sign, work)
         hot[line] = 0.0
 
 
@@ -405,9 +385,9 @@ def normal_modifier(values, mult, std, relative, assumed, seed):
     if not relative:
         conv[0] = assumed
     else:
-        peak = abs(values[0]) if values.shape[0] else 0.0
-        for k in range(1, values.shape[0]):
-            peak = max(peak, abs(values[k]))
+        peak = 0.0
+        for value in values:
+            peak = max(peak, abs(value))
         conv[0] = peak if peak > 0 else 1.0
     conv[1] = std
     scale = conv[1] * conv[0]
@@ -482,7 +462,8 @@ def fused_line_update_at(values_at, count, size, lines_at, columns, x_size, d_si
     """:func:`fused_line_update` of values ``[count, size]`` and int64 lines ``[count]``
     on the state ``[d_size x_size]``, all by address."""
     fused_line_update(numba.carray(_values_at(values_at, like), (count, size)),
-                      numba.carray(_int64_at(lines_at), (count,)), columns, x_size, d_size,
+                      numba.carray(_values_at(lines_at, np.empty(0, np.int64)), (count,)),
+                      columns, x_size, d_size,
                       numba.carray(_values_at(state_at, like), (d_size * x_size,)), table,
                       touched, lam, direction, gran, desired, fixed_bl, ublm, um,
                       um_grad_scale, res, sto_round, sigma, mult, seed)
@@ -491,7 +472,8 @@ def fused_line_update_at(values_at, count, size, lines_at, columns, x_size, d_si
 @_jit
 def lines_in_range_at(lines_at, count, limit):
     """:func:`lines_in_range` of the ``count`` int64 indices at ``lines_at``."""
-    return lines_in_range(numba.carray(_int64_at(lines_at), (count,)), limit)
+    return lines_in_range(numba.carray(_values_at(lines_at, np.empty(0, np.int64)),
+                                       (count,)), limit)
 
 
 @_jit
@@ -500,7 +482,7 @@ def at_least_at(values_at, count, threshold, out_at, like):
     by address, compared in the values' type (the threshold converted first, as torch
     converts a scalar); returns whether any is set."""
     values = numba.carray(_values_at(values_at, like), (count,))
-    out = numba.carray(_uint8_at(out_at), (count,))
+    out = numba.carray(_values_at(out_at, np.empty(0, np.uint8)), (count,))
     conv = np.empty(1, like.dtype)
     conv[0] = threshold
     bound = conv[0]

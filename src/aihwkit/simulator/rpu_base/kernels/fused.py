@@ -40,7 +40,6 @@ from aihwkit.simulator.rpu_base.pulses import raise_not_finite, update_settings
 
 # bits of one pulse-train mask
 MAX_TRAIN = 64
-_COMPILED_DTYPES = frozenset((torch.float32, torch.float64))
 
 _KERNELS: Dict[str, Callable[..., Any]] = {}
 _STATE = {"checked": False, "ok": False}
@@ -108,6 +107,14 @@ def _kernel(name: str) -> Callable[..., Any]:
 LIKE = {torch.float32: np.empty(0, np.float32), torch.float64: np.empty(0, np.float64)}
 
 
+def _compiles(tensor: Tensor, limit: Optional[int] = None) -> bool:
+    """Whether a compiled helper takes ``tensor``: contiguous, CPU, float32/float64, at
+    most ``limit`` entries (when given), numba installed, not under ``torch.compile``."""
+    return (tensor.dtype in LIKE and tensor.is_cpu and tensor.is_contiguous()
+            and (limit is None or tensor.numel() <= limit) and available()
+            and not _is_compiling())
+
+
 def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
     """Whether every entry of a dense CPU float32/float64 tensor is finite, in one
     compiled pass over its memory (no torch call, no array object); ``None`` where this
@@ -146,11 +153,9 @@ def normal_modifier(values: Tensor, multiplicative: bool, std: float, relative: 
     """The Gaussian weight modifier in place on ``values`` (see
     :func:`~aihwkit.simulator.rpu_base.weight_ops.modify_weights`; amplitude ``max |w|``
     when ``relative``, else ``assumed``) in one compiled pass with its own normals,
-    seeded by one draw from ``generator``. Returns ``False`` (nothing done) where it does not apply:
-    other devices, dtypes or layouts, more than :data:`MODIFIER_SIZE` weights, numba
-    missing, under ``torch.compile``."""
-    if not (values.is_cpu and values.dtype in _COMPILED_DTYPES and values.is_contiguous()
-            and values.numel() <= MODIFIER_SIZE and available() and not _is_compiling()):
+    seeded by one draw from ``generator``. Returns ``False`` (nothing done) where it does
+    not apply (see :func:`_compiles`; more than :data:`MODIFIER_SIZE` weights)."""
+    if not _compiles(values, MODIFIER_SIZE):
         return False
     seed = torch.empty(1, dtype=torch.int64).random_(generator=generator).numpy()[0]
     _kernel("normal_modifier")(as_array(values).reshape(-1), bool(multiplicative),
@@ -166,8 +171,7 @@ def saturation_mask(values: Tensor, threshold: float) -> Optional[Tensor]:
     """``|values| >= threshold`` (bool, same shape), or ``None`` where it is known without
     a host read that no entry is set: one compiled pass for small contiguous CPU
     float32/float64 tensors, torch elsewhere (the same comparisons)."""
-    if values.is_cpu and values.dtype in _COMPILED_DTYPES and values.is_contiguous() \
-            and values.numel() <= _MASK_SIZE and available() and not _is_compiling():
+    if _compiles(values, _MASK_SIZE):
         out = torch.empty(values.shape, dtype=torch.bool)
         if not _kernel("at_least_at")(values.data_ptr(), values.numel(), float(threshold),
                                       out.data_ptr(), LIKE[values.dtype]):
@@ -181,8 +185,7 @@ def split_whole_steps(values: Tensor, step: float) -> Tensor:
     remainder (``values -= n * step`` in place). One compiled pass for contiguous CPU
     float32/float64 tensors (the same roundings as the torch operations), torch
     elsewhere."""
-    if values.is_cpu and values.dtype in _COMPILED_DTYPES and values.is_contiguous() \
-            and available() and not _is_compiling():
+    if _compiles(values):
         counts = torch.empty_like(values)
         _kernel("split_whole_steps_at")(values.data_ptr(), values.numel(), float(step),
                                         counts.data_ptr(), LIKE[values.dtype])
@@ -222,8 +225,8 @@ def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: floa
     d = _contiguous_as(d, engine.dtype)
     if not (finite_on_cpu(x) and finite_on_cpu(d)):
         raise_not_finite()
-    _run_update(engine, "fused_update_at", (x.data_ptr(), d.data_ptr(), x.shape[0], x.shape[1], d.shape[1]),
-                lr, granularity, up)
+    operands = (x.data_ptr(), d.data_ptr(), x.shape[0], x.shape[1], d.shape[1])
+    _run_update(engine, "fused_update_at", operands, lr, granularity, up)
 
 
 def _contiguous_as(tensor: Tensor, dtype: torch.dtype) -> Tensor:
@@ -250,9 +253,9 @@ def fused_line_update(engine: Any, lines: Tensor, values: Tensor, lr: float,
         raise ArgumentError(f"line indices must lie in [0, {count}), got {lines.tolist()}")
     if not finite_on_cpu(values):
         raise_not_finite()
-    _run_update(engine, "fused_line_update_at", (values.data_ptr(), values.shape[0], size, indices.data_ptr(),
-                               columns, engine.x_size, engine.d_size),
-                lr, granularity, up)
+    operands = (values.data_ptr(), values.shape[0], size, indices.data_ptr(), columns,
+                engine.x_size, engine.d_size)
+    _run_update(engine, "fused_line_update_at", operands, lr, granularity, up)
 
 
 def _run_update(engine: Any, name: str, operands: Tuple[Any, ...], lr: float,

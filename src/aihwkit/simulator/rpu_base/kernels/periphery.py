@@ -110,10 +110,11 @@ def _small_managed(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
     """:func:`fused_mvm` of a small product: every pass, bound management included, in
     one compiled call on the tensors' memory."""
     cfg = manager.cfg
-    _check_operands(manager, weights, x)
+    # the shapes the compiled call addresses (IOManager.mvm has checked them already;
+    # checked again here since this function can be called on its own)
+    manager._check_shapes(weights, x)   # pylint: disable=protected-access
     reals, flags, seeds_in, seeds_out = _settings(manager)
-    transposed = not weights.is_contiguous() and weights.t().is_contiguous()
-    matrix = weights.t() if transposed else weights.contiguous()
+    matrix, transposed = _layout(weights)
     if not x.is_contiguous():
         x = x.contiguous()
     rows, lines = x.shape[0], manager.out_size
@@ -125,20 +126,12 @@ def _small_managed(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
     return out
 
 
-def _check_operands(manager: Any, weights: Tensor, x: Tensor) -> None:
-    """The shapes the compiled pass addresses: weights ``[out, in]``, rows ``[B, in]``."""
-    if tuple(weights.shape) != (manager.out_size, manager.in_size) or x.dim() != 2 \
-            or x.shape[1] != manager.in_size:
-        raise TileError(f"weights {list(weights.shape)} and inputs {list(x.shape)} given, "
-                        f"expected [{manager.out_size}, {manager.in_size}] and "
-                        f"[batch, {manager.in_size}]")
-
-
-def _layout(weights: Tensor) -> Tuple[np.ndarray, bool]:
-    """``weights`` ``[L, N]`` as the array :func:`one_pass` reads: itself, or the
-    contiguous ``[N, L]`` matrix it is a transposed view of (the backward read)."""
+def _layout(weights: Tensor) -> Tuple[Tensor, bool]:
+    """``weights`` ``[L, N]`` as the contiguous matrix the compiled product reads, and
+    whether it is the ``[N, L]`` matrix they are a transposed view of (the backward read;
+    other strided weights are copied)."""
     transposed = not weights.is_contiguous() and weights.t().is_contiguous()
-    return as_array(weights.t() if transposed else weights), transposed
+    return (weights.t() if transposed else weights.contiguous()), transposed
 
 
 def small_product(u: Tensor, weights: Tensor) -> Tensor:
@@ -149,8 +142,9 @@ def small_product(u: Tensor, weights: Tensor) -> Tensor:
         raise TileError(f"u {list(u.shape)} ({u.dtype}) and weights {list(weights.shape)} "
                         f"({weights.dtype}) do not make a product u W^T")
     matrix, transposed = _layout(weights)
-    out = np.empty((u.shape[0], weights.shape[0]), matrix.dtype)
-    _compiled().product(as_array(u), matrix, transposed, out)
+    rows = as_array(u)
+    out = np.empty((u.shape[0], weights.shape[0]), rows.dtype)
+    _compiled().product(rows, as_array(matrix), transposed, out)
     return torch.from_numpy(out)
 
 
