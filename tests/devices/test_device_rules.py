@@ -173,7 +173,7 @@ def test_cycle_to_cycle_noise_of_constant_steps(reference, pulses):
     expected = 0.003 * math.sqrt(pulses)
     assert within(std, expected, se) and not within(std, 1.1 * expected, se)
     sign = torch.ones(1, dtype=torch.float64)
-    params = {key: value.reshape(-1)[:1] for key, value in engine.pulse_params().items()}
+    params = engine.pulse_params().flat().select(slice(0, 1))
     assert engine.mean_step(torch.zeros(1, dtype=torch.float64), sign, params).item() == \
         pytest.approx(0.01)
     assert engine.step_std(torch.zeros(1, dtype=torch.float64), sign, params).item() == \

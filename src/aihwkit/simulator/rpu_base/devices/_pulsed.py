@@ -12,7 +12,7 @@ produced by :mod:`aihwkit.simulator.rpu_base.pulses` through these hooks.
 """
 
 import warnings
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Generic, List, Optional, Tuple, cast
 
 import torch
 from torch import Tensor
@@ -25,12 +25,12 @@ from aihwkit.simulator.rpu_base.devices._settings import (
     Draws, settings_of, validate_pulsed_common, validate_write_noise)
 from aihwkit.simulator.rpu_base.devices.base import DeviceEngine
 from aihwkit.simulator.rpu_base.kernels.fused import finite_on_cpu
+from aihwkit.simulator.rpu_base.kernels.params import ParamsT, PulseParams, SignedStepParams
 from aihwkit.simulator.rpu_base.pulses import (
     finite_flag, pulse_counts, raise_not_finite, validate_update_parameters)
 
 COMMON_NAMES = ("max_bound", "min_bound", "dwmin_up", "dwmin_down", "decay_scales",
                 "diffusion_rates", "reset_bias", "drift_nu")
-Params = Dict[str, Tensor]
 SUBSTEP_CHANGE = 0.1
 
 
@@ -54,8 +54,12 @@ def check_update_inputs(x: Tensor, d: Tensor, d_size: int, x_size: int) -> None:
         raise_not_finite()
 
 
-class PulsedDeviceEngine(DeviceEngine):
+class PulsedDeviceEngine(DeviceEngine, Generic[ParamsT]):
     """Common state and behaviour of pulsed devices.
+
+    Generic in the model's pulse-parameter container (a
+    :class:`~aihwkit.simulator.rpu_base.kernels.params.PulseParams`), which every pulse
+    hook receives as ``p``.
 
     Class attributes set by models: ``extra_names`` (model hidden parameters, after the
     common ones and ``persistent_weights``), ``has_write_noise`` (the config has
@@ -91,10 +95,10 @@ class PulsedDeviceEngine(DeviceEngine):
         self.d_sparsity: Optional[Tensor] = None
         # int64 [2, d_size, x_size] up/down pulses with count_pulses (kernels.record_pulses)
         self.pulse_counters: Optional[Tensor] = None
-        self._cache_params: Optional[Params] = None
+        self._cache_params: Optional[ParamsT] = None
         self._cache_flags: Dict[str, Any] = {}
-        # (the pulse_params dict, its flat views)
-        self._cache_flat: Optional[Tuple[Params, Params]] = None
+        # (the pulse_params container, its flat views)
+        self._cache_flat: Optional[Tuple[ParamsT, ParamsT]] = None
 
     # ---------------------------------------------------------------- model hooks
     def resolve(self, s: Any) -> None:
@@ -106,11 +110,12 @@ class PulsedDeviceEngine(DeviceEngine):
     def sample_state(self, draws: Draws) -> None:
         """Draw the model's extra device-to-device state (after the common state)."""
 
-    def model_params(self) -> Params:
-        """Per-crosspoint tensors the model's pulse rule needs besides the bounds."""
-        return {}
+    def model_params(self) -> ParamsT:
+        """The model's pulse parameters ``[d_size, x_size]``, bounds included (the bound
+        tensors themselves, not copies)."""
+        return cast(ParamsT, PulseParams(self.min_bound, self.max_bound))
 
-    def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: Params) -> Tensor:
+    def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: ParamsT) -> Tensor:
         """One pulse on every crosspoint (direction ``sign``), clipped to the bounds.
 
         Args:
@@ -122,7 +127,7 @@ class PulsedDeviceEngine(DeviceEngine):
         """
         raise NotImplementedError
 
-    def moments(self, mean: Tensor, var: Tensor, n: Tensor, p: Params,
+    def moments(self, mean: Tensor, var: Tensor, n: Tensor, p: ParamsT,
                 bound: Optional[int] = None) -> Tuple[Tensor, Tensor]:
         """Mean and variance after ``|n|`` pulses in direction ``sign(n)`` (no clipping).
 
@@ -151,11 +156,11 @@ class PulsedDeviceEngine(DeviceEngine):
                 remaining = remaining - k
         return mean, var
 
-    def max_steps(self, p: Params) -> Tuple[Tensor, Tensor, Tensor]:
+    def max_steps(self, p: ParamsT) -> Tuple[Tensor, Tensor, Tensor]:
         """Largest up-step size, down-step size and single-pulse std over ``[b-, b+]``
         (flat ``p``); the default evaluates the step at both bounds (monotone steps)."""
         ups, downs, stds = [], [], []
-        for w in (p["lo"], p["hi"]):
+        for w in (p.lo, p.hi):
             for sign, sizes in ((1.0, ups), (-1.0, downs)):
                 step, _, std = self.step_terms(w, torch.full_like(w, sign), p)
                 sizes.append(step.abs())
@@ -174,22 +179,22 @@ class PulsedDeviceEngine(DeviceEngine):
         scale = self.curvature() * 2 * self.dw_min_estimate
         return max(1, int(SUBSTEP_CHANGE / scale)) if scale > 0 else 1 << 30
 
-    def step_terms(self, w: Tensor, sign: Tensor, p: Params) -> Tuple[Tensor, Tensor, Tensor]:
+    def step_terms(self, w: Tensor, sign: Tensor, p: ParamsT) -> Tuple[Tensor, Tensor, Tensor]:
         """Mean step, its derivative in ``w`` and the std of one pulse at ``w`` in direction
         ``sign`` (+1 up, -1 down)."""
         raise NotImplementedError
 
-    def mean_step(self, w: Tensor, sign: Tensor, p: Params) -> Tensor:
+    def mean_step(self, w: Tensor, sign: Tensor, p: ParamsT) -> Tensor:
         """Expected signed weight change of one pulse at ``w`` (closed form)."""
         return self.step_terms(w, sign, p)[0]
 
-    def step_std(self, w: Tensor, sign: Tensor, p: Params) -> Tensor:
+    def step_std(self, w: Tensor, sign: Tensor, p: ParamsT) -> Tensor:
         """Std of the weight change of one pulse at ``w`` (closed form, before clipping)."""
         return self.step_terms(w, sign, p)[2]
 
-    def clip_state(self, w: Tensor, p: Params) -> Tensor:
+    def clip_state(self, w: Tensor, p: ParamsT) -> Tensor:
         """Device values clipped to the bounds."""
-        return torch.clamp(w, p["lo"], p["hi"])
+        return torch.clamp(w, p.lo, p.hi)
 
     # ---------------------------------------------------------------- construction
     def _sample_common(self, draws: Draws) -> None:
@@ -246,39 +251,40 @@ class PulsedDeviceEngine(DeviceEngine):
         self.drift_nu = drift_exponents(s.drift, draws)
 
     # ---------------------------------------------------------------- parameters
-    def pulse_params(self) -> Params:
-        """Per-crosspoint tensors of the pulse rule (``lo``, ``hi`` and the model's);
-        cached until the hidden parameters change or the state is moved (the cache is
-        valid while its bounds are the engine's bound tensors themselves)."""
+    def pulse_params(self) -> ParamsT:
+        """Per-crosspoint parameters of the pulse rule, ``[d_size, x_size]``
+        (:meth:`model_params`); cached until the hidden parameters change or the state is
+        moved (the cache is valid while its bounds are the engine's bound tensors
+        themselves)."""
         cached = self._cache_params
-        if cached is None or cached["lo"] is not self.min_bound \
-                or cached["hi"] is not self.max_bound:
-            params = {"lo": self.min_bound, "hi": self.max_bound}
-            params.update(self.model_params())
-            self._cache_params = params
-            self._cache_flags = self.model_flags(params)
-        return self._cache_params
+        if cached is None or cached.lo is not self.min_bound \
+                or cached.hi is not self.max_bound:
+            cached = self.model_params()
+            self._cache_params = cached
+            self._cache_flags = self.model_flags(cached)
+        return cached
 
-    def flat_pulse_params(self) -> Params:
+    def flat_pulse_params(self) -> ParamsT:
         """:meth:`pulse_params` as flat ``[d_size * x_size]`` views (cached with them)."""
         params = self.pulse_params()
         cached = self._cache_flat
         if cached is None or cached[0] is not params:
-            cached = (params, {key: value.reshape(-1) for key, value in params.items()})
+            cached = (params, params.flat())
             self._cache_flat = cached
         return cached[1]
 
-    def model_flags(self, p: Params) -> Dict[str, Any]:
+    def model_flags(self, p: ParamsT) -> Dict[str, Any]:
         """Facts about the pulse parameters that kernels branch on, computed once per
         parameter set (so that no update call has to ask the device for them):
         ``reversed`` (some step goes against its direction) and ``fixed_points`` (the
         model has an unchecked fast recursion for these parameters)."""
         flags = {"fixed_points": False, "reversed": False}
-        if "step_up" in p:
-            flags["reversed"] = bool((p["step_up"] < 0).any() or (p["step_down"] > 0).any())
+        if isinstance(p, SignedStepParams):
+            flags["reversed"] = bool((p.step_up < 0).any() or (p.step_down > 0).any())
         return flags
 
-    def affine_coefficients(self, p: Params) -> Optional[Tuple[Tensor, Tensor, Tensor, Tensor]]:
+    def affine_coefficients(self, p: ParamsT
+                            ) -> Optional[Tuple[Tensor, Tensor, Tensor, Tensor]]:
         """``(a_up, c_up, a_down, c_down)`` ``[d, x]`` when every pulse of this model is the
         affine map ``w + a w + c`` (plus noise), rounded exactly as :meth:`pulse` forms
         them from ``p``; ``None`` for other models. The fused kernel applies such maps."""
@@ -295,7 +301,7 @@ class PulsedDeviceEngine(DeviceEngine):
             coefficients = self.affine_coefficients(params)
             if coefficients is None:
                 raise TileError(f"{type(self).__name__} has no affine pulse maps")
-            cached = AffineMaps.from_tensors(*coefficients, params["lo"], params["hi"],
+            cached = AffineMaps.from_tensors(*coefficients, params.lo, params.hi,
                                              self.affine_mult_noise(), self.c2c_std)
             self._cache_flags["affine_maps"] = cached
         return cached

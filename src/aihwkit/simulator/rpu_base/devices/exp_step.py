@@ -14,13 +14,14 @@ import torch
 from torch import Tensor
 
 from aihwkit.simulator.configs.devices import ExpStepDevice
-from aihwkit.simulator.rpu_base.devices._pulsed import Params, PulsedDeviceEngine
+from aihwkit.simulator.rpu_base.devices._pulsed import PulsedDeviceEngine
 from aihwkit.simulator.rpu_base.devices._settings import check_number
+from aihwkit.simulator.rpu_base.kernels.params import ExpStepParams
 from aihwkit.simulator.rpu_base.registry import register
 
 
 @register(ExpStepDevice)
-class ExpStepEngine(PulsedDeviceEngine):
+class ExpStepEngine(PulsedDeviceEngine[ExpStepParams]):
     """Weight-dependent (exponential) steps; second-order moment map."""
 
     brief_name = "ExpStep"
@@ -38,7 +39,7 @@ class ExpStepEngine(PulsedDeviceEngine):
         s = self.s
         return s.dw_min_std > 0 and (s.dw_min_std_add != 0 or s.dw_min_std_slope != 0)
 
-    def model_params(self) -> Params:
+    def model_params(self) -> ExpStepParams:
         span = self.max_bound - self.min_bound
         live = span > 0
         scale = torch.where(live, 2 * self.s.a / torch.where(live, span, torch.ones_like(span)),
@@ -46,29 +47,32 @@ class ExpStepEngine(PulsedDeviceEngine):
         up = torch.where(live, self.dwmin_up, torch.zeros_like(span))
         down = torch.where(live, self.dwmin_down, torch.zeros_like(span))
         # signed step size D(sign) = step_mid + sign step_half (up: D+, down: -D-)
-        return {"step_mid": (up - down) / 2, "step_half": (up + down) / 2,
-                "z_scale": scale, "live": live.to(span.dtype)}
+        return ExpStepParams(self.min_bound, self.max_bound, step_mid=(up - down) / 2,
+                             step_half=(up + down) / 2, z_scale=scale,
+                             live=live.to(span.dtype))
 
-    def step_terms(self, w: Tensor, sign: Tensor, p: Params) -> Tuple[Tensor, Tensor, Tensor]:
+    def step_terms(self, w: Tensor, sign: Tensor, p: ExpStepParams
+                   ) -> Tuple[Tensor, Tensor, Tensor]:
         s = self.s
         # up: A_up exp(gamma_up z); down: A_down exp(-gamma_down z)
         amp = sign * ((s.A_up - s.A_down) / 2) + (s.A_up + s.A_down) / 2
         rate = sign * ((s.gamma_up + s.gamma_down) / 2) + (s.gamma_up - s.gamma_down) / 2
-        scale = p["z_scale"]
+        scale = p.z_scale
         growth = amp * torch.exp(rate * (scale * w + s.b))
         factor = 1 - growth
-        size = torch.addcmul(p["step_mid"], sign, p["step_half"])
+        size = torch.addcmul(p.step_mid, sign, p.step_half)
         step = factor.clamp(min=0) * size
         slope = (factor > 0).to(w.dtype) * growth * rate * scale * size
         slope = -slope
         if self.complex_noise:
             std = s.dw_min_std * (step.abs() + s.dw_min_std_add + s.dw_min_std_slope * w.abs())
-            std = std * p["live"]
+            std = std * p.live
         else:
             std = s.dw_min_std * step.abs()
         return step, slope, std
 
-    def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: Params) -> Tensor:
+    def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: ExpStepParams
+              ) -> Tensor:
         step, _, std = self.step_terms(w, sign, p)
         if noise is None:
             return self.clip_state(w + step, p)
@@ -76,9 +80,9 @@ class ExpStepEngine(PulsedDeviceEngine):
             return self.clip_state(w + step + std * noise, p)
         return self.clip_state(w + step * (1 + self.c2c_std * noise), p)
 
-    def clip_state(self, w: Tensor, p: Params) -> Tensor:
+    def clip_state(self, w: Tensor, p: ExpStepParams) -> Tensor:
         # crosspoints without range never change, not even by a clip
-        return torch.where(p["live"] > 0, super().clip_state(w, p), w)
+        return torch.where(p.live > 0, super().clip_state(w, p), w)
 
     def curvature(self) -> float:
         # |s'/s| = |gamma 2a / R| g / (1 - g) with g = A e^(+-gamma z), largest at the

@@ -14,13 +14,14 @@ from torch import Tensor
 
 from aihwkit.exceptions import check_field
 from aihwkit.simulator.configs.devices import PiecewiseStepDevice
-from aihwkit.simulator.rpu_base.devices._pulsed import Params, PulsedDeviceEngine
+from aihwkit.simulator.rpu_base.devices._pulsed import PulsedDeviceEngine
 from aihwkit.simulator.rpu_base.devices._settings import is_number
+from aihwkit.simulator.rpu_base.kernels.params import PiecewiseStepParams
 from aihwkit.simulator.rpu_base.registry import register
 
 
 @register(PiecewiseStepDevice)
-class PiecewiseStepEngine(PulsedDeviceEngine):
+class PiecewiseStepEngine(PulsedDeviceEngine[PiecewiseStepParams]):
     """Piecewise-linear step-size profile; second-order moment map."""
 
     brief_name = "PiecewiseStep"
@@ -41,15 +42,16 @@ class PiecewiseStepEngine(PulsedDeviceEngine):
         """Number of segments ``N`` between the bounds."""
         return len(self.s.piecewise_up) - 1
 
-    def model_params(self) -> Params:
+    def model_params(self) -> PiecewiseStepParams:
         span = self.max_bound - self.min_bound
         live = span > 0
         inv_span = torch.where(live, 1 / torch.where(live, span, torch.ones_like(span)),
                                torch.zeros_like(span))
-        return {"step_up": self.dwmin_up, "step_down": -self.dwmin_down,
-                "size_mid": (self.dwmin_up - self.dwmin_down) / 2,
-                "size_half": (self.dwmin_up + self.dwmin_down) / 2,
-                "inv_span": inv_span * self.segments}
+        return PiecewiseStepParams(self.min_bound, self.max_bound, step_up=self.dwmin_up,
+                                   step_down=-self.dwmin_down,
+                                   size_mid=(self.dwmin_up - self.dwmin_down) / 2,
+                                   size_half=(self.dwmin_up + self.dwmin_down) / 2,
+                                   inv_span=inv_span * self.segments)
 
     def _nodes(self, like: Tensor) -> Tuple[Tensor, Tensor]:
         """Node values ``mid`` and ``half`` with ``node(sign) = mid + sign half``."""
@@ -57,14 +59,15 @@ class PiecewiseStepEngine(PulsedDeviceEngine):
         down = torch.tensor(self.s.piecewise_down, dtype=like.dtype, device=like.device)
         return (up + down) / 2, (up - down) / 2
 
-    def step_terms(self, w: Tensor, sign: Tensor, p: Params) -> Tuple[Tensor, Tensor, Tensor]:
+    def step_terms(self, w: Tensor, sign: Tensor, p: PiecewiseStepParams
+                   ) -> Tuple[Tensor, Tensor, Tensor]:
         mid, half = self._nodes(w)
-        size = torch.addcmul(p["size_mid"], sign, p["size_half"])          # D+ or -D-
+        size = torch.addcmul(p.size_mid, sign, p.size_half)                # D+ or -D-
         if self.segments == 0:
             step = size * torch.addcmul(mid[0], sign, half[0])
             return step, torch.zeros_like(step), self.c2c_std * step.abs()
-        scaled = p["inv_span"]
-        position = ((w - p["lo"]) * scaled).clamp(min=0)
+        scaled = p.inv_span
+        position = ((w - p.lo) * scaled).clamp(min=0)
         index = position.floor().clamp(max=self.segments - 1)
         frac = (position - index).clamp(max=1)
         index = index.long()
@@ -77,16 +80,17 @@ class PiecewiseStepEngine(PulsedDeviceEngine):
         slope = size * (right - left) * scaled * inside
         return step, slope, self.c2c_std * step.abs()
 
-    def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: Params) -> Tensor:
+    def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: PiecewiseStepParams
+              ) -> Tensor:
         step = self.step_terms(w, sign, p)[0]
         if noise is not None:
             step = step * (1 + self.c2c_std * noise)
         return self.clip_state(w + step, p)
 
-    def max_steps(self, p: Params) -> Tuple[Tensor, Tensor, Tensor]:
+    def max_steps(self, p: PiecewiseStepParams) -> Tuple[Tensor, Tensor, Tensor]:
         # the profile need not be monotone: the largest node bounds every step
-        up = p["step_up"].abs() * max(abs(v) for v in self.s.piecewise_up)
-        down = p["step_down"].abs() * max(abs(v) for v in self.s.piecewise_down)
+        up = p.step_up.abs() * max(abs(v) for v in self.s.piecewise_up)
+        down = p.step_down.abs() * max(abs(v) for v in self.s.piecewise_down)
         return up, down, self.c2c_std * torch.maximum(up, down)
 
     def curvature(self) -> float:

@@ -12,15 +12,16 @@ from torch import Tensor
 
 from aihwkit.exceptions import check_field
 from aihwkit.simulator.configs.devices import PowStepDevice, PowStepReferenceDevice
-from aihwkit.simulator.rpu_base.devices._pulsed import Params, PulsedDeviceEngine
+from aihwkit.simulator.rpu_base.devices._pulsed import PulsedDeviceEngine
 from aihwkit.simulator.rpu_base.devices._settings import Draws, check_flags, check_number
+from aihwkit.simulator.rpu_base.kernels.params import PowStepParams
 from aihwkit.simulator.rpu_base.registry import register
 
 MAX_ESTIMATION_STEPS = 10000
 
 
 @register(PowStepDevice)
-class PowStepEngine(PulsedDeviceEngine):
+class PowStepEngine(PulsedDeviceEngine[PowStepParams]):
     """Power-law steps; second-order moment map."""
 
     brief_name = "PowStep"
@@ -44,25 +45,27 @@ class PowStepEngine(PulsedDeviceEngine):
         if s.enforce_consistency:
             self.gamma_up, self.gamma_down = self.gamma_up.abs(), self.gamma_down.abs()
 
-    def model_params(self) -> Params:
+    def model_params(self) -> PowStepParams:
         span = self.max_bound - self.min_bound
         live = span != 0
         inv_span = torch.where(live, 1 / torch.where(live, span, torch.ones_like(span)),
                                torch.zeros_like(span))
         # branch-free direction selection: x(sign) = x_mid + sign x_half
-        return {"size_mid": (self.dwmin_up + self.dwmin_down) / 2,
-                "size_half": (self.dwmin_up - self.dwmin_down) / 2,
-                "gamma_mid": (self.gamma_up + self.gamma_down) / 2,
-                "gamma_half": (self.gamma_up - self.gamma_down) / 2,
-                "center": (self.max_bound + self.min_bound) / 2, "half_span": span / 2,
-                "inv_span": inv_span, "live": live.to(span.dtype)}
+        return PowStepParams(self.min_bound, self.max_bound,
+                             size_mid=(self.dwmin_up + self.dwmin_down) / 2,
+                             size_half=(self.dwmin_up - self.dwmin_down) / 2,
+                             gamma_mid=(self.gamma_up + self.gamma_down) / 2,
+                             gamma_half=(self.gamma_up - self.gamma_down) / 2,
+                             center=(self.max_bound + self.min_bound) / 2, half_span=span / 2,
+                             inv_span=inv_span, live=live.to(span.dtype))
 
-    def step_terms(self, w: Tensor, sign: Tensor, p: Params) -> Tuple[Tensor, Tensor, Tensor]:
-        inv_span = p["inv_span"]
+    def step_terms(self, w: Tensor, sign: Tensor, p: PowStepParams
+                   ) -> Tuple[Tensor, Tensor, Tensor]:
+        inv_span = p.inv_span
         # (b+ - w) / R for up pulses, (w - b-) / R for down pulses
-        base = torch.addcmul(p["half_span"], sign, p["center"] - w).mul_(inv_span).clamp_(min=0)
-        gamma = torch.addcmul(p["gamma_mid"], sign, p["gamma_half"])
-        size = torch.addcmul(p["size_mid"], sign, p["size_half"])
+        base = torch.addcmul(p.half_span, sign, p.center - w).mul_(inv_span).clamp_(min=0)
+        gamma = torch.addcmul(p.gamma_mid, sign, p.gamma_half)
+        size = torch.addcmul(p.size_mid, sign, p.size_half)
         power = base.pow(gamma)
         step = sign * size * power
         # d step / dw = -size gamma base^(gamma - 1) / R in both directions (taken as 0 at
@@ -70,15 +73,16 @@ class PowStepEngine(PulsedDeviceEngine):
         slope = (-size * gamma * inv_span) * power / base.clamp(min=1e-30)
         return step, slope.clamp_(min=-1.0), self.c2c_std * step.abs()
 
-    def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: Params) -> Tensor:
+    def pulse(self, w: Tensor, sign: Tensor, noise: Optional[Tensor], p: PowStepParams
+              ) -> Tensor:
         step = self.step_terms(w, sign, p)[0]
         if noise is not None:
             step = step * (1 + self.c2c_std * noise)
         return self.clip_state(w + step, p)
 
-    def clip_state(self, w: Tensor, p: Params) -> Tensor:
+    def clip_state(self, w: Tensor, p: PowStepParams) -> Tensor:
         # crosspoints without range never change, not even by a clip
-        return torch.where(p["live"] > 0, super().clip_state(w, p), w)
+        return torch.where(p.live > 0, super().clip_state(w, p), w)
 
     def curvature(self) -> float:
         s = self.s

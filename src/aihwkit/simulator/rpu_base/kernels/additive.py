@@ -15,33 +15,36 @@ negligible there; aihwkit's CUDA engine uses the same threshold); otherwise the 
 kernel applies them exactly near the bounds. Statistically matched.
 """
 
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 import torch
 from torch import Tensor
 
-from aihwkit.simulator.rpu_base.kernels.moments import (
-    SMALL_NOISE, Z_SAFE, flat_params, propagate)
-
-# the parameters :func:`clipped_walk` reads, without and with cycle-to-cycle noise
-_WALK_KEYS = {False: ("lo", "hi", "mid", "half"),
-              True: ("lo", "hi", "mid", "half", "var_mid", "var_half")}
+from aihwkit.simulator.rpu_base.kernels.moments import SMALL_NOISE, Z_SAFE, propagate
+from aihwkit.simulator.rpu_base.kernels.params import ConstantStepParams
 
 
-def clipped_walk(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor],
+def clipped_walk(engine: Any, counts: Any, state: Tensor, params: ConstantStepParams,
                  index: Optional[Tensor] = None) -> Tensor:
     """Sample-ordered application to the flat device values ``state`` (crosspoints
     ``index``, or all): per sample one Gaussian step of matched mean and variance, then
-    a clip. ``state`` (a fresh tensor) is updated in place and returned."""
-    low, high = params["lo"], params["hi"]
+    a clip. ``params``: the flat parameters of all crosspoints (only the fields read are
+    gathered at ``index``). ``state`` (a fresh tensor) is updated in place and returned."""
     noisy = engine.c2c_std > 0
+    fields = (params.lo, params.hi, params.mid, params.half)
+    if noisy:
+        fields += (params.var_mid, params.var_half)
+    if index is not None:
+        fields = tuple(value[index] for value in fields)
+    low, high, mid, half, *variance = fields
     for _, chunk in counts.chunks(index):
         if chunk.dtype != state.dtype:
             chunk = chunk.to(state.dtype)
         k = chunk.abs()
-        moves = torch.addcmul(chunk * params["mid"], k, params["half"])
+        moves = torch.addcmul(chunk * mid, k, half)
         if noisy:
-            spread = torch.addcmul(k.mul_(params["var_mid"]), chunk, params["var_half"]).sqrt_()
+            var_mid, var_half = variance
+            spread = torch.addcmul(k.mul_(var_mid), chunk, var_half).sqrt_()
             moves.addcmul_(spread, engine.rng.normal(moves.shape, moves.dtype))
         for move in moves:
             state.add_(move).clamp_(min=low, max=high)
@@ -68,13 +71,13 @@ def aggregate_pulses(engine: Any, counts: Any) -> None:
     params = engine.pulse_params()
     n_up, n_down = (total if total.dtype == state.dtype else total.to(state.dtype)
                     for total in counts.totals())
-    step_up, step_down = params["step_up"], params["step_down"]
+    step_up, step_down = params.step_up, params.step_down
     touched = (n_up + n_down) > 0 if engine.write_noise else None
     noisy = engine.c2c_std > 0
     if noisy:
         # variance (N+ + N-) var_mid + (N+ - N-) var_half
-        std = torch.addcmul((n_up + n_down).mul_(params["var_mid"]), n_up - n_down,
-                            params["var_half"]).sqrt_()
+        std = torch.addcmul((n_up + n_down).mul_(params.var_mid), n_up - n_down,
+                            params.var_half).sqrt_()
     rise = n_up.mul_(step_up)                  # the counts are not needed any more
     fall = n_down.mul_(step_down)
     mean = rise + fall
@@ -90,16 +93,16 @@ def aggregate_pulses(engine: Any, counts: Any) -> None:
     # (untouched crosspoints are always safe)
     rise.add_(state)
     fall.add_(state)
-    safe = (rise <= params["hi"]) & (fall >= params["lo"])
+    safe = (rise <= params.hi) & (fall >= params.lo)
     before = state.clone()
     state.addcmul_(mean, safe.to(state.dtype))
     index = (~safe).reshape(-1).nonzero().squeeze(1)   # the call's one data-dependent size
     if index.numel():
         sub_state = before.reshape(-1)[index]
+        flat = engine.flat_pulse_params()
         if engine.c2c_std <= SMALL_NOISE:
-            walked = {key: params[key] for key in _WALK_KEYS[noisy]}
-            new = clipped_walk(engine, counts, sub_state, flat_params(walked, index), index)
+            new = clipped_walk(engine, counts, sub_state, flat, index)
         else:
-            new = propagate(engine, counts, sub_state, flat_params(params, index), index)[0]
+            new = propagate(engine, counts, sub_state, flat.select(index), index)[0]
         state.reshape(-1)[index] = new
     engine.commit_pulses(state, touched)

@@ -10,19 +10,20 @@ handful of in-place operations per sample. Used for crosspoints that cannot reac
 bound during the update call; exact first two moments.
 """
 
-from typing import Any, Dict, Tuple
+from typing import Any, Tuple
 
 import torch
 from torch import Tensor
 
 from aihwkit.simulator.rpu_base.kernels.moments import Z_SAFE, Extremes
+from aihwkit.simulator.rpu_base.kernels.params import AffineParams
 
 # below this value of x = k log(1 + e), E = e^x - 1 uses its third-order series (relative
 # error below x^3 / 24 = 4e-5)
 SERIES_LIMIT = 0.1
 
 
-def affine_propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
+def affine_propagate(engine: Any, counts: Any, state: Tensor, params: AffineParams
                      ) -> Tuple[Tensor, Tensor, Tensor]:
     """Apply all samples to the flat device values ``state`` ``[N]`` (every crosspoint).
 
@@ -49,8 +50,8 @@ def affine_propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, 
             torch.sign(n, out=sign)
             torch.abs(n, out=k)
             total.add_(k)
-            torch.addcmul(p["lr_mid"], sign, p["lr_half"], out=factor).mul_(k).exp_()  # r^k
-            torch.addcmul(p["T_mid"], sign, p["T_half"], out=target)
+            torch.addcmul(p.lr_mid, sign, p.lr_half, out=factor).mul_(k).exp_()  # r^k
+            torch.addcmul(p.T_mid, sign, p.T_half, out=target)
             torch.sub(mean, target, out=work)                                    # d = m - T
             torch.addcmul(target, work, factor, out=mean)
             extremes.track(mean, var)
@@ -58,21 +59,22 @@ def affine_propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, 
                 continue
             factor.mul_(factor)                                                  # F^2
             if mult:
-                torch.addcmul(p["le_mid"], sign, p["le_half"], out=extra).mul_(k)
+                torch.addcmul(p.le_mid, sign, p.le_half, out=extra).mul_(k)
                 if series:                                                       # E
                     torch.mul(extra, 1 / 6, out=scratch).add_(0.5).mul_(extra).add_(1)
                     extra.mul_(scratch)
                 else:
                     extra.expm1_()
-                var.addcmul_(extra, work.mul_(work).add_(var)).mul_(factor)      # F^2 (V + E (V + d^2))
+                # F^2 (V + E (V + d^2))
+                var.addcmul_(extra, work.mul_(work).add_(var)).mul_(factor)
             else:
-                torch.addcmul(p["ih_mid"], sign, p["ih_half"], out=extra)
-                extra.mul_(factor - 1).mul_(torch.addcmul(p["cv_mid"], sign, p["cv_half"]))
+                torch.addcmul(p.ih_mid, sign, p.ih_half, out=extra)
+                extra.mul_(factor - 1).mul_(torch.addcmul(p.cv_mid, sign, p.cv_half))
                 var.mul_(factor).add_(extra)
     extremes.track(mean, var)
     risky = extremes.risky(params)
-    if "exact" in params:
-        risky |= params["exact"] > 0
+    if params.exact is not None:
+        risky |= params.exact > 0
     if noisy:
         mean.addcmul_(var.sqrt_(), engine.rng.normal(mean.shape, mean.dtype))
     return engine.clip_state(mean, params), total > 0, risky
@@ -96,7 +98,7 @@ def compose_prefix(factor: Tensor, offset: Tensor) -> Tuple[Tensor, Tensor]:
     return factor, offset
 
 
-def affine_scan(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
+def affine_scan(engine: Any, counts: Any, state: Tensor, params: AffineParams
                 ) -> Tuple[Tensor, Tensor, Tensor]:
     """:func:`affine_propagate` with the recursion over the samples done as a prefix scan.
 
@@ -120,8 +122,8 @@ def affine_scan(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tenso
         sign = n.sign()
         k = n.abs()
         total.add_(k.sum(0))
-        factor = torch.addcmul(p["lr_mid"], sign, p["lr_half"]).mul_(k).exp_()   # F = r^k
-        target = torch.addcmul(p["T_mid"], sign, p["T_half"])
+        factor = torch.addcmul(p.lr_mid, sign, p.lr_half).mul_(k).exp_()   # F = r^k
+        target = torch.addcmul(p.T_mid, sign, p.T_half)
         offset = (1 - factor).mul_(target)
         means_factor, means_offset = compose_prefix(factor.clone(), offset)
         means = torch.addcmul(means_offset, means_factor, mean)         # after each sample
@@ -132,23 +134,23 @@ def affine_scan(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tenso
             if mult:
                 before = torch.cat([mean.unsqueeze(0), means[:-1]])
                 distance = before.sub_(target)                            # d = m - T
-                extra = torch.addcmul(p["le_mid"], sign, p["le_half"]).mul_(k).expm1_()
+                extra = torch.addcmul(p.le_mid, sign, p.le_half).mul_(k).expm1_()
                 gain = extra.mul(square)                                  # F^2 E
                 added = gain.mul_(distance.square_())                     # F^2 E d^2
                 growth = extra.add_(1).mul_(square)                       # F^2 (1 + E)
             else:
                 growth = square
-                added = torch.addcmul(p["ih_mid"], sign, p["ih_half"]).mul_(square - 1)
-                added.mul_(torch.addcmul(p["cv_mid"], sign, p["cv_half"]))
+                added = torch.addcmul(p.ih_mid, sign, p.ih_half).mul_(square - 1)
+                added.mul_(torch.addcmul(p.cv_mid, sign, p.cv_half))
             var_factor, var_offset = compose_prefix(growth, added)
             variances = torch.addcmul(var_offset, var_factor, var)
             torch.maximum(top, variances.amax(0), out=top)
             var = variances[-1].clone()
         mean = means[-1].clone()
     spread = top.sqrt_().mul_(Z_SAFE)
-    risky = (high + spread > params["hi"]) | (low - spread < params["lo"])
-    if "exact" in params:
-        risky |= params["exact"] > 0
+    risky = (high + spread > params.hi) | (low - spread < params.lo)
+    if params.exact is not None:
+        risky |= params.exact > 0
     if noisy:
         mean.addcmul_(var.sqrt_(), engine.rng.normal(mean.shape, mean.dtype))
     return engine.clip_state(mean, params), total > 0, risky

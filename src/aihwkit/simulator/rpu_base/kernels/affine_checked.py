@@ -19,11 +19,12 @@ with ``{l, h} = clamp({a_2 l_1 + b_2, a_2 h_1 + b_2}, l_2, h_2)`` (the two swapp
   negligible probability; such a factor is taken as 0). Without noise both are exact.
 """
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import torch
 from torch import Tensor
 
+from aihwkit.simulator.rpu_base.kernels.params import AffineParams, directed
 from aihwkit.simulator.rpu_base.kernels.reference import exact_pulses
 
 
@@ -64,30 +65,27 @@ def _apply_maps(start: Tensor, factor: Tensor, offset: Tensor, lo: Tensor, hi: T
     return torch.minimum(torch.maximum(value, low[-1]), high[-1])
 
 
-def _select(p: Dict[str, Tensor], name: str, sign: Tensor) -> Tensor:
-    return torch.addcmul(p[f"{name}_mid"], sign, p[f"{name}_half"])
-
-
-def _sample_maps(engine: Any, n: Tensor, p: Dict[str, Tensor]) -> Tuple[Tensor, Tensor]:
+def _sample_maps(engine: Any, n: Tensor, p: AffineParams) -> Tuple[Tensor, Tensor]:
     """One map per sample and crosspoint (``n``: ``[B, M]``)."""
     sign = n.sign()
     k = n.abs()
-    factor = _select(p, "lr", sign).mul_(k).exp_()                       # F = r^k
-    target = _select(p, "T", sign)
+    factor = directed(p.lr_mid, p.lr_half, sign).mul_(k).exp_()          # F = r^k
+    target = directed(p.T_mid, p.T_half, sign)
     sigma = engine.c2c_std
     if sigma > 0 and engine.mult_noise:
-        spread = _select(p, "le", sign).mul_(k).expm1_().sqrt_()         # sqrt(E)
+        spread = directed(p.le_mid, p.le_half, sign).mul_(k).expm1_().sqrt_()  # sqrt(E)
         noise = engine.rng.normal(n.shape, n.dtype)
         factor.mul_(spread.mul_(noise).add_(1).clamp_(min=0))
     offset = torch.addcmul(target, target, factor, value=-1)             # T (1 - alpha)
     if sigma > 0 and not engine.mult_noise:
-        square = _select(p, "lr", sign).mul_(2 * k).exp_()               # F^2
-        added = _select(p, "ih", sign).mul_(square - 1).mul_(_select(p, "cv", sign))
+        square = directed(p.lr_mid, p.lr_half, sign).mul_(2 * k).exp_()  # F^2
+        added = directed(p.ih_mid, p.ih_half, sign).mul_(square - 1) \
+            .mul_(directed(p.cv_mid, p.cv_half, sign))
         offset.addcmul_(added.clamp_(min=0).sqrt_(), engine.rng.normal(n.shape, n.dtype))
     return factor, offset
 
 
-def _pulse_maps(engine: Any, n: Tensor, p: Dict[str, Tensor], bounds: List[int]
+def _pulse_maps(engine: Any, n: Tensor, p: AffineParams, bounds: List[int]
                 ) -> Tuple[Tensor, Tensor]:
     """One map per pulse (``bounds[b]`` pulse slots for sample ``b``; empty slots are the
     identity) for the crosspoints of ``n`` ``[B, M]``."""
@@ -99,8 +97,8 @@ def _pulse_maps(engine: Any, n: Tensor, p: Dict[str, Tensor], bounds: List[int]
     counts = n.index_select(0, sample)                                   # [P, M]
     active = (counts.abs() > position.unsqueeze(1)).to(n.dtype)
     sign = counts.sign()
-    slope = _select(p, "a", sign)
-    const = _select(p, "c", sign)
+    slope = directed(p.a_mid, p.a_half, sign)
+    const = directed(p.c_mid, p.c_half, sign)
     sigma = engine.c2c_std
     if sigma > 0:
         noise = engine.rng.normal(counts.shape, counts.dtype)
@@ -115,21 +113,20 @@ def _pulse_maps(engine: Any, n: Tensor, p: Dict[str, Tensor], bounds: List[int]
     return factor, offset
 
 
-def affine_checked(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor],
+def affine_checked(engine: Any, counts: Any, state: Tensor, params: AffineParams,
                    index: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, None]:
     """Checked application of all samples to the flat device values ``state`` ``[M]``
     (crosspoints ``index`` of the tile, or all), same contract as
     :func:`~.moments.propagate` with ``check=True``."""
     n = torch.cat([chunk for _, chunk in counts.chunks(index)]).to(state.dtype)  # [B, M]
     touched = (n != 0).any(0)
-    lo, hi = params["lo"], params["hi"]
     factor, offset = _sample_maps(engine, n, params)
-    new = _apply_maps(state, factor, offset, lo, hi)
-    if "exact" in params:
-        rows = (params["exact"] > 0).nonzero().squeeze(1)
+    new = _apply_maps(state, factor, offset, params.lo, params.hi)
+    if params.exact is not None:
+        rows = (params.exact > 0).nonzero().squeeze(1)
         if rows.numel():
             new[rows] = _steep_rows(engine, counts, state[rows], n[:, rows],
-                                    {key: value[rows] for key, value in params.items()})
+                                    params.select(rows))
     return new, touched, None
 
 
@@ -137,7 +134,7 @@ _FACTOR_CAP = 1e9
 
 
 def _steep_rows(engine: Any, counts: Any, start: Tensor, n: Tensor,
-                params: Dict[str, Tensor]) -> Tensor:
+                params: AffineParams) -> Tensor:
     """Crosspoints marked ``exact`` (slopes ``a <= -1``: a pulse jumps past its fixed
     point) through one clamped map per pulse. The composed factors ``prod (1 + a)`` grow
     like ``|1 + a|^k``, so the maps are composed in float64 with capped factors; a
@@ -145,7 +142,7 @@ def _steep_rows(engine: Any, counts: Any, start: Tensor, n: Tensor,
     at a time."""
     bounds = counts.bounds if counts.bounds is not None else \
         [int(v) for v in n.abs().amax(1).tolist()]
-    wide = {key: value.double() for key, value in params.items()}
+    wide = params.apply(Tensor.double)
     factor, offset = _pulse_maps(engine, n.double(), wide, bounds)
     if not factor.shape[0]:
         return start
@@ -155,12 +152,12 @@ def _steep_rows(engine: Any, counts: Any, start: Tensor, n: Tensor,
     capped = factor.clamp(-_FACTOR_CAP, _FACTOR_CAP)
     offset = torch.where(capped != factor, offset * (1 - capped) / (1 - factor), offset)
     factor = capped
-    result = _apply_maps(start.double(), factor, offset, wide["lo"], wide["hi"])
+    result = _apply_maps(start.double(), factor, offset, wide.lo, wide.hi)
     broken = ~torch.isfinite(result)
     if bool(broken.any()):
         cols = broken.nonzero().squeeze(1)
         value = start[cols]
-        sub = {key: tensor[cols] for key, tensor in params.items()}
+        sub = params.select(cols)
         for sample, bound in enumerate(bounds):
             value = exact_pulses(engine, value, n[sample, cols], sub, bound)
         result[cols] = value.double()

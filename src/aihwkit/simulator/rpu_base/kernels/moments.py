@@ -16,11 +16,12 @@ reproduces the noise-free reference up to rounding (exactly for affine steps, to
 order in the step for weight-dependent steps).
 """
 
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 import torch
 from torch import Tensor
 
+from aihwkit.simulator.rpu_base.kernels.params import AffineParams, PulseParams
 from aihwkit.simulator.rpu_base.kernels.reference import exact_pulses
 
 Z_SAFE = 5.0
@@ -47,20 +48,19 @@ class Extremes:
         torch.maximum(self.high, mean, out=self.high)
         torch.maximum(self.var, var, out=self.var)
 
-    def risky(self, params: Dict[str, Tensor]) -> Tensor:
+    def risky(self, params: PulseParams) -> Tensor:
         """Crosspoints within ``Z_SAFE`` standard deviations of a bound at some sample."""
         spread = self.var.sqrt().mul_(Z_SAFE)
-        return (self.high + spread > params["hi"]) | (self.low - spread < params["lo"])
+        return (self.high + spread > params.hi) | (self.low - spread < params.lo)
 
 
-def flat_params(params: Dict[str, Tensor], index: Optional[Tensor] = None) -> Dict[str, Tensor]:
-    """Parameters as flat vectors (optionally only the crosspoints ``index``)."""
-    if index is None:
-        return {key: value.reshape(-1) for key, value in params.items()}
-    return {key: value.reshape(-1)[index] for key, value in params.items()}
+def _exact_mask(params: PulseParams) -> Optional[Tensor]:
+    """Crosspoints that always take their pulses one at a time (``None``: none)."""
+    exact = params.exact if isinstance(params, AffineParams) else None
+    return None if exact is None else exact > 0
 
 
-def propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor],
+def propagate(engine: Any, counts: Any, state: Tensor, params: PulseParams,
               index: Optional[Tensor] = None, check: bool = True
               ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
     """Apply all samples of ``counts`` to the flat device values ``state``.
@@ -83,8 +83,8 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
     var = torch.zeros_like(mean)
     touched = torch.zeros(mean.shape, dtype=torch.bool, device=mean.device)
     noisy = engine.c2c_std > 0
-    low, high = params["lo"], params["hi"]
-    always = params["exact"] > 0 if "exact" in params else None
+    low, high = params.lo, params.hi
+    always = _exact_mask(params)
     # few crosspoints: treat every one as if near a bound and select with a mask, instead
     # of reading back which are (one host read per sample)
     masked = check and engine.c2c_std <= SMALL_NOISE and mean.numel() <= MASKED_ROWS
@@ -92,7 +92,7 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
     if masked and always is not None:
         # crosspoints that always take their pulses one at a time (one size read per call)
         exact_rows = always.nonzero().squeeze(1)
-        exact_params = {key: value[exact_rows] for key, value in params.items()}
+        exact_params = params.select(exact_rows)
     bounds = counts.bounds
     for first, chunk in counts.chunks(index):
         for offset, n in enumerate(chunk.to(mean.dtype)):
@@ -116,7 +116,7 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
                                 new_var, bound)
             elif bool(risky.any()):
                 rows = risky.nonzero().squeeze(1)
-                sub = {key: value[rows] for key, value in params.items()}
+                sub = params.select(rows)
                 start = mean[rows]
                 if noisy:
                     start = engine.clip_state(
@@ -130,8 +130,8 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
     risky = None
     if extremes is not None:
         risky = extremes.risky(params)
-        if "exact" in params:
-            risky |= params["exact"] > 0
+        if always is not None:
+            risky |= always
     if noisy:
         mean = engine.clip_state(mean + var.sqrt() * engine.rng.normal(mean.shape, mean.dtype),
                                  params)
@@ -139,7 +139,7 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor]
 
 
 def _masked_sample(engine: Any, mean: Tensor, var: Tensor, n: Tensor,
-                   params: Dict[str, Tensor], risky: Tensor, new_mean: Tensor,
+                   params: PulseParams, risky: Tensor, new_mean: Tensor,
                    new_var: Tensor, bound: Optional[int]) -> Tuple[Tensor, Tensor]:
     """:func:`_apply_sample` (``dw_min_std <= SMALL_NOISE``, no ``exact`` crosspoints) for
     the ``risky`` crosspoints, computed for all and selected by the mask."""
@@ -157,7 +157,7 @@ def _masked_sample(engine: Any, mean: Tensor, var: Tensor, n: Tensor,
 
 
 def _exact_rows(engine: Any, mean: Tensor, var: Tensor, n: Tensor, rows: Tensor,
-                params: Dict[str, Tensor], new_mean: Tensor, new_var: Tensor,
+                params: PulseParams, new_mean: Tensor, new_var: Tensor,
                 bound: Optional[int]) -> None:
     """Pulse-by-pulse application of one sample to the crosspoints ``rows`` (with
     ``params`` of those crosspoints), started from a draw of their current moments;
@@ -173,7 +173,7 @@ def _exact_rows(engine: Any, mean: Tensor, var: Tensor, n: Tensor, rows: Tensor,
     new_var[rows] = torch.where(pulsed, torch.zeros_like(result), new_var[rows])
 
 
-def _apply_sample(engine: Any, start: Tensor, n: Tensor, params: Dict[str, Tensor],
+def _apply_sample(engine: Any, start: Tensor, n: Tensor, params: PulseParams,
                   exact: Optional[Tensor]) -> Tensor:
     """One sample's pulses on crosspoints near a bound: one draw from the moments of the
     sample's pulses and one clip (``dw_min_std <= SMALL_NOISE``), else pulse by pulse;
@@ -186,8 +186,7 @@ def _apply_sample(engine: Any, start: Tensor, n: Tensor, params: Dict[str, Tenso
     result = engine.clip_state(mean, params)
     if exact is not None and bool(exact.any()):
         rows = exact.nonzero().squeeze(1)
-        result[rows] = exact_pulses(engine, start[rows], n[rows],
-                                    {key: value[rows] for key, value in params.items()})
+        result[rows] = exact_pulses(engine, start[rows], n[rows], params.select(rows))
     return result
 
 
@@ -224,11 +223,11 @@ def classified_moment_pulses(engine: Any, counts: Any, unchecked: Optional[Recur
             span = slice(first * engine.x_size, last * engine.x_size)
             new[span], touched[span] = _classified_block(
                 engine, counts.row_block(first, last), state[span],
-                {key: value[span] for key, value in params.items()}, unchecked, checked)
+                params.select(span), unchecked, checked)
     engine.commit_pulses(new.reshape(shape), touched.reshape(shape))
 
 
-def _classified_block(engine: Any, counts: Any, state: Tensor, params: Dict[str, Tensor],
+def _classified_block(engine: Any, counts: Any, state: Tensor, params: PulseParams,
                       unchecked: Optional[Recursion], checked: Optional[Recursion]
                       ) -> Tuple[Tensor, Tensor]:
     """New flat values and touched mask of the crosspoints of ``counts`` (all its rows)."""
@@ -240,5 +239,5 @@ def _classified_block(engine: Any, counts: Any, state: Tensor, params: Dict[str,
     index = risky.nonzero().squeeze(1)   # the one data-dependent size of the block
     if index.numel():
         apply = propagate if checked is None else checked
-        new[index] = apply(engine, counts, state[index], flat_params(params, index), index)[0]
+        new[index] = apply(engine, counts, state[index], params.select(index), index)[0]
     return new, touched

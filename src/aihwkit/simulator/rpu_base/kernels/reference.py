@@ -5,13 +5,15 @@ Samples are applied in batch order; within a sample every crosspoint receives it
 bounds after it. Exact (distributions and noise-free values); slow for long trains.
 """
 
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 import torch
 from torch import Tensor
 
+from aihwkit.simulator.rpu_base.kernels.params import PulseParams
 
-def exact_pulses(engine: Any, state: Tensor, n: Tensor, params: Dict[str, Tensor],
+
+def exact_pulses(engine: Any, state: Tensor, n: Tensor, params: PulseParams,
                  bound: Optional[int] = None) -> Tensor:
     """Apply ``|n|`` pulses in direction ``sign(n)`` one at a time to ``state``.
 
