@@ -416,3 +416,23 @@ def test_compiled_update_refuses_mismatched_operands():
         fused.fused_update(engine, torch.rand(4, COLS), torch.rand(3, ROWS), 0.1, 0.001,
                            UpdateParameters())
     assert not engine.get_weights().any()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_finite_check_of_every_layout(dtype):
+    """The compiled finiteness check reads the exponent bits: every non-finite value is
+    found wherever it lies, in contiguous tensors and in row slices of wider matrices,
+    and the largest and smallest finite values pass."""
+    values = torch.randn(70, 9000, dtype=dtype)
+    assert fused.finite_on_cpu(values) is True
+    assert fused.finite_on_cpu(values[:, 4500:]) is True
+    extremes = torch.tensor([torch.finfo(dtype).max, -torch.finfo(dtype).max,
+                             torch.finfo(dtype).tiny / 8, 0.0, -0.0], dtype=dtype)
+    assert fused.finite_on_cpu(extremes) is True
+    for bad in (math.nan, math.inf, -math.inf):
+        for row, col in ((0, 0), (33, 4096), (69, 8999)):
+            spoiled = values.clone()
+            spoiled[row, col] = bad
+            assert fused.finite_on_cpu(spoiled) is False
+            assert fused.finite_on_cpu(spoiled[:, 4000:5000]) is (not 4000 <= col < 5000)
+            assert fused.finite_on_cpu(spoiled.t()) is False     # strided: a copy

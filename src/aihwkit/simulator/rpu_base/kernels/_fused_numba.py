@@ -59,13 +59,19 @@ def _values_at(typingctx, address, like):  # pylint: disable=unused-argument
 
 
 @_inline
+def _mixed(z):
+    """SplitMix64's output function of the counter value ``z``."""
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@_inline
 def _next64(rng):
     """SplitMix64; ``rng[0]`` is the stream's counter."""
     z = rng[0] + _GOLDEN
     rng[0] = z
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
+    return _mixed(z)
 
 
 @_inline
@@ -107,27 +113,71 @@ _LAYER = np.uint64(127)
 
 
 @_inline
+def _normal_from(counter):
+    """Standard normal by the ziggurat from the SplitMix64 stream at ``counter``; returns
+    the value and the advanced counter (a local counter stays in a register). The low 7
+    bits of one 64-bit draw pick the layer, the high 32 bits (signed) the position; most
+    draws are accepted at once, the rest go to :func:`_normal_rest`."""
+    counter += _GOLDEN
+    z = _mixed(counter)
+    layer = int(z & _LAYER)
+    signed = np.int64(np.int32(np.uint32(z >> _S32)))
+    if abs(signed) < _ZK[layer]:
+        return signed * _ZW[layer], counter
+    return _normal_rest(z, counter)
+
+
+@_inline
+def _outside(layer, signed, counter):
+    """One try of the ziggurat for a draw outside its layer's rectangle (position
+    ``signed`` in ``layer``): the tail beyond the edge (layer 0, by Marsaglia's exponential
+    method) or the wedge between the rectangle and the density. Returns whether it was
+    accepted, the value and the advanced counter."""
+    x = signed * _ZW[layer]
+    if layer == 0:
+        while True:
+            counter += _GOLDEN
+            tail = -math.log(1.0 - float(_mixed(counter) >> _S11) * _INV53) / _ZEDGE
+            counter += _GOLDEN
+            height = -math.log(1.0 - float(_mixed(counter) >> _S11) * _INV53)
+            if height + height >= tail * tail:
+                break
+        return True, (_ZEDGE + tail if signed > 0 else -_ZEDGE - tail), counter
+    counter += _GOLDEN
+    wedge = float(_mixed(counter) >> _S11) * _INV53
+    return (_ZF[layer] + wedge * (_ZF[layer - 1] - _ZF[layer]) < math.exp(-0.5 * x * x),
+            x, counter)
+
+
+@_jit
+def _normal_rest(z, counter):
+    """The ziggurat after the draw ``z`` fell outside its layer's rectangle, with fresh
+    draws until one is accepted (a call of its own, so that the accepted case stays short
+    where it is inlined)."""
+    while True:
+        layer = int(z & _LAYER)
+        signed = np.int64(np.int32(np.uint32(z >> _S32)))
+        if abs(signed) < _ZK[layer]:
+            return signed * _ZW[layer], counter
+        accepted, value, counter = _outside(layer, signed, counter)
+        if accepted:
+            return value, counter
+        counter += _GOLDEN
+        z = _mixed(counter)
+
+
+@_inline
 def _normal(rng):
-    """Standard normal by the ziggurat: the low 7 bits of one 64-bit draw pick the layer,
-    the high 32 bits (signed) the position; most draws are accepted at once."""
+    """:func:`_normal_from` on the stream whose counter is ``rng[0]``."""
     while True:
         z = _next64(rng)
         layer = int(z & _LAYER)
         signed = np.int64(np.int32(np.uint32(z >> _S32)))
-        x = signed * _ZW[layer]
         if abs(signed) < _ZK[layer]:
-            return x
-        if layer == 0:
-            # the tail beyond the edge, by Marsaglia's exponential method
-            while True:
-                tail = -math.log(1.0 - _uniform(rng)) / _ZEDGE
-                height = -math.log(1.0 - _uniform(rng))
-                if height + height >= tail * tail:
-                    break
-            return _ZEDGE + tail if signed > 0 else -_ZEDGE - tail
-        # the wedge between the layer's rectangle and the density
-        if _ZF[layer] + _uniform(rng) * (_ZF[layer - 1] - _ZF[layer]) < math.exp(-0.5 * x * x):
-            return x
+            return signed * _ZW[layer]
+        accepted, value, rng[0] = _outside(layer, signed, rng[0])
+        if accepted:
+            return value
 
 
 @_inline
@@ -412,9 +462,39 @@ def lines_in_range(lines, count):
 
 @_jit
 def finite_at(address, count, like):
-    """Whether the ``count`` values at ``address`` are all finite."""
-    for value in numba.carray(_values_at(address, like), (count,)):
-        if not math.isfinite(value):
+    """Whether the ``count`` values at ``address`` (of ``like``'s float type) are all
+    finite: no value has all exponent bits set (infinity or NaN)."""
+    if like.itemsize == 4:
+        return _exponents_below(numba.carray(_values_at(address, _U32), (count,)), _EXP32)
+    return _exponents_below(numba.carray(_values_at(address, _U64), (count,)), _EXP64)
+
+
+@_jit
+def finite_rows_at(address, rows, cols, row_stride, like):
+    """:func:`finite_at` of ``rows`` rows of ``cols`` contiguous values, ``row_stride``
+    values apart."""
+    for r in range(rows):
+        if not finite_at(address + r * row_stride * like.itemsize, cols, like):
+            return False
+    return True
+
+
+_U32, _U64 = np.empty(0, np.uint32), np.empty(0, np.uint64)
+_EXP32, _EXP64 = np.uint32(0x7F800000), np.uint64(0x7FF0000000000000)
+_FINITE_BLOCK = 4096
+
+
+@_inline
+def _exponents_below(bits, exponent):
+    """Whether no entry of ``bits`` has every bit of ``exponent`` set; blocks of
+    :data:`_FINITE_BLOCK` entries (each tested without branches, so that it vectorises)
+    stop at the first block with a hit."""
+    for start in range(0, bits.shape[0], _FINITE_BLOCK):
+        block = bits[start:start + _FINITE_BLOCK]
+        hit = 0
+        for k in range(block.shape[0]):
+            hit |= (block[k] & exponent) == exponent
+        if hit:
             return False
     return True
 

@@ -125,6 +125,11 @@ def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
             or _is_compiling():
         return None
     if not tensor.is_contiguous():
+        if tensor.dim() == 2 and tensor.stride(1) == 1 and tensor.stride(0) >= tensor.shape[1]:
+            # rows of a wider matrix (e.g. a tile's slice of a layer input): row by row
+            rows = _KERNELS.get("finite_rows_at") or _kernel("finite_rows_at")
+            return bool(rows(tensor.data_ptr(), tensor.shape[0], tensor.shape[1],
+                             tensor.stride(0), like))
         tensor = tensor.contiguous()   # kept alive by this frame during the call
     check = _KERNELS.get("finite_at") or _kernel("finite_at")
     return bool(check(tensor.data_ptr(), tensor.numel(), like))
