@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from aihwkit.exceptions import ConfigError, TorchTileConfigError, check_choice, check_field
-from aihwkit.simulator.rpu_base.kernels import reference_forced
+from aihwkit.simulator.rpu_base.kernels import elementwise, reference_forced
 from aihwkit.simulator.rpu_base.kernels.fused import normal_modifier
 from aihwkit.simulator.parameters.enums import (
     WeightClipType, WeightModifierType, WeightRemapType)
@@ -142,7 +142,7 @@ def reference_amplitude(weights: Tensor, mod: object) -> float:
     """``a``: ``amax(W)`` (1 if zero) with ``rel_to_actual_wmax``, else ``assumed_wmax``."""
     if not mod.rel_to_actual_wmax:
         return float(mod.assumed_wmax)
-    amax = float(weights.abs().max()) if weights.numel() else 0.0
+    amax = elementwise.abs_max(weights)
     return amax if amax > 0 else 1.0
 
 
@@ -278,9 +278,13 @@ def modify_weights_torch(weights: Tensor, mod: object, batch_size: Optional[int]
     base = weights.unsqueeze(0).expand(batch_size, *weights.shape) if batch_size else weights
     amp = reference_amplitude(weights.detach(), mod)
     if kind == Mod.ADD_NORMAL:
-        return base + _randn(base, generator) * (mod.std_dev * amp)
+        if not batch_size:  # one compiled pass where it applies, identity gradient
+            noisy = elementwise.add_normal(weights.detach(), mod.std_dev * amp, generator)
+            if noisy is not None:
+                return _StraightThrough.apply(weights, noisy)
+        return base + elementwise.normal(base, mod.std_dev * amp, generator)
     if kind == Mod.MULT_NORMAL:
-        return base * (1.0 + _randn(base, generator) * mod.std_dev)
+        return base * (1.0 + elementwise.normal(base, mod.std_dev, generator))
     res = 1.0 / mod.res if mod.res > 1.0 else mod.res
     step = res * 2.0 * amp
     with torch.no_grad():
@@ -302,7 +306,9 @@ def clip_weights(weights: Tensor, clip: object) -> None:
         value = float(clip.fixed_value)
     else:
         if kind == WeightClipType.LAYER_GAUSSIAN:
-            value = float(clip.sigma) * float(weights.std()) if weights.numel() > 1 else 0.0
+            spread = elementwise.std(weights) if weights.numel() > 1 else 0.0
+            spread = float(weights.std()) if spread is None else spread
+            value = float(clip.sigma) * spread
         elif kind == WeightClipType.AVERAGE_CHANNEL_MAX:
             value = float(weights.abs().amax(dim=1).mean())
         else:

@@ -9,6 +9,7 @@ from torch.nn import Parameter
 
 from aihwkit.exceptions import ArgumentError, ConfigError, TileError
 from aihwkit.simulator.parameters.mapping import MappingParameter
+from aihwkit.simulator.rpu_base.kernels import elementwise
 from aihwkit.simulator.rpu_base.kernels.fused import saturation_mask
 from aihwkit.simulator.tiles.base import TileModuleBase
 from aihwkit.simulator.tiles.checks import (autocast_input, check_finite, check_integer,
@@ -207,7 +208,8 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         if idx >= params.init_from_data:
             return
         with torch.no_grad():
-            std = values.std()
+            std = elementwise.std(values)
+            std = values.std() if std is None else std
             if std > 0:
                 value = (self.input_range * idx + params.init_std_alpha * std) / (idx + 1)
                 self.input_range.copy_(value.abs())

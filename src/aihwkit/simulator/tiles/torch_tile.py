@@ -32,6 +32,7 @@ from aihwkit.exceptions import (
 from aihwkit.simulator.parameters.enums import (
     AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
 from aihwkit.simulator.rpu_base.base import NoHiddenParameters
+from aihwkit.simulator.rpu_base.kernels import elementwise
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
 _NM = NoiseManagementType
@@ -145,13 +146,16 @@ class _MaskedClamp(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tuple[Tensor, None, None]:
         (inside,) = ctx.saved_tensors
-        return torch.where(inside, grad, grad.new_zeros(())), None, None
+        found = elementwise.masked(grad, inside)
+        if found is None:
+            found = torch.where(inside, grad, grad.new_zeros(()))
+        return found, None, None
 
 
 def _mv(weights: Tensor, u: Tensor) -> Tensor:
     """``W u`` per sample; ``weights`` ``[out, in]`` or per sample ``[B, out, in]``."""
     if weights.dim() == 2:
-        return u @ weights.t()
+        return torch.nn.functional.linear(u, weights)   # faster than u @ W^T on CPU
     return torch.einsum("boi,bi->bo", weights, u)
 
 
@@ -180,7 +184,14 @@ def _prepare(x: Tensor, factor: Any, step: float, bound: float, sto_round: bool,
 def _prepare_inplace(x: Tensor, factor: Any, step: float, bound: float,
                      masks: Optional[List[Tensor]] = None) -> Tensor:
     """:func:`_prepare` without autograd and stochastic rounding, reusing temporaries;
-    appends the not-clipped mask to ``masks`` when given (and the bound is finite)."""
+    appends the not-clipped mask to ``masks`` when given (and the bound is finite; a
+    compiled pass appends it only when some input was clipped)."""
+    if step > 0 or math.isfinite(bound):
+        found = elementwise.quantize_clip(x, factor, step, bound, masks is not None)
+        if found is not None:
+            if found[1] is not None:
+                masks.append(found[1])
+            return found[0]
     u = _scaled(x, factor)
     if step > 0:
         scaled = u
@@ -423,6 +434,17 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
             v = v + io.w_noise * std * self._randn(v)
         if io.out_asymmetry > 0:
             v = torch.where(v < 0, v * (1.0 - io.out_asymmetry), v)
+        out_bound = _bound(io.out_bound)
+        if self.out_noise_values is None and not io.out_sto_round:
+            # noise, ADC and saturation test in one compiled pass where it applies
+            flags = elementwise.output_stage_(v, io.out_noise, _step(io.out_res, io.out_bound),
+                                              out_bound, gen)
+            if flags is not None:
+                if not flags & 1:
+                    return v, False
+                inside = elementwise.clip_masked_(v, out_bound)   # clipped in place
+                return self._saturated(v, out_bound, bool(flags & 2) or (
+                    io.bm_test_negative_bound and bool(flags & 4)), inside)
         # v is a fresh product that autograd does not keep: noise is added in place
         # (the draw comes first: a compiled graph may break at the random draw)
         if self.out_noise_values is not None:
@@ -431,7 +453,6 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
         elif io.out_noise > 0:
             noise = self._randn(v)
             v = v.add_(noise.mul_(io.out_noise))
-        out_bound = _bound(io.out_bound)
         if not math.isfinite(out_bound):
             return v, False
         v = _quantize(v, _step(io.out_res, io.out_bound), io.out_sto_round, gen)
@@ -441,6 +462,13 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
                 return v, False
             failed = bool((v > out_bound).any()) or (
                 io.bm_test_negative_bound and bool((v < -out_bound).any()))
+        return self._saturated(v, out_bound, failed, inside)
+
+    @staticmethod
+    def _saturated(v: Tensor, out_bound: float, failed: bool,
+                   inside: Optional[Tensor] = None) -> Tuple[Tensor, bool]:
+        """``v`` clipped to ``[-out_bound, out_bound]`` (clipped entries get no gradient;
+        ``inside``: the not-clipped mask when known) and ``failed``."""
         if not v.requires_grad:
             return torch.clamp(v, -out_bound, out_bound), failed
         return _MaskedClamp.apply(v, out_bound, inside), failed

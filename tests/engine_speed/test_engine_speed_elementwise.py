@@ -1,0 +1,237 @@
+"""The compiled elementwise passes of the torch tile (``kernels.elementwise``).
+
+* Normals: moments of the standard normal (mean, variance, fourth moment) within 4
+  standard errors, reproducible under a seed, every block of entries its own stream.
+* Quantization, clipping and the input-range gradient: exactly the torch operations they
+  replace (float32 and float64), including masks and saturation flags.
+* The torch tile with the compiled passes against the same tile on its torch code:
+  identical outputs and gradients without noise, the output-noise std with noise.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from aihwkit.simulator.configs import TorchInferenceRPUConfig
+from aihwkit.simulator.parameters.enums import (
+    BoundManagementType, NoiseManagementType, WeightClipType, WeightModifierType)
+from aihwkit.simulator.rpu_base.kernels import elementwise, fused
+from aihwkit.simulator.rpu_base.weight_ops import modify_weights_torch
+from aihwkit.simulator.tiles.inference_torch import TorchInferenceTile
+
+pytestmark = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+
+DTYPES = [torch.float32, torch.float64]
+Z = 4.0
+
+
+def _torch_quantized(values, step):
+    """The torch tile's quantizer ``v + (step rint(v / step) - v)``."""
+    return (torch.round(values / step) * step - values) + values
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", [1000, 1 << 18])
+def test_normal_moments(dtype, size):
+    scale = 0.3
+    values = elementwise.normal(torch.empty(size, dtype=dtype), scale,
+                                torch.Generator().manual_seed(4)) / scale
+    assert values.dtype == dtype and values.shape == (size,)
+    n = float(size)
+    assert abs(float(values.mean())) < Z * math.sqrt(1 / n)
+    # var of the sample variance 2/n, of the fourth moment (105 - 9)/n
+    assert abs(float(values.square().mean()) - 1) < Z * math.sqrt(2 / n)
+    assert abs(float((values ** 4).mean()) - 3) < Z * math.sqrt(96 / n)
+    # the tail beyond the ziggurat's edge is drawn: P(|xi| > 3.44) = 5.8e-4
+    if size > 100000:
+        tail = float((values.abs() > 3.442619855899).double().mean())
+        assert abs(tail - 5.77e-4) < Z * math.sqrt(5.77e-4 / n)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_normal_of_any_count(dtype):
+    for count in (1, 2, 3, 4095, 4096, 4097, 16385, 40001):
+        noise = elementwise.normal(torch.empty(count, dtype=dtype), 1.0,
+                                   torch.Generator().manual_seed(count))
+        assert bool(torch.isfinite(noise).all()) and bool((noise != 0).all())
+        # float32 normals have |xi| <= sqrt(-2 ln 2^-24) = 5.77 (as torch's)
+        assert dtype != torch.float32 or float(noise.abs().max()) <= 5.7683
+        ones = torch.ones(count, dtype=dtype)
+        noisy = elementwise.add_normal(ones, 2.0, torch.Generator().manual_seed(count))
+        assert torch.allclose(noisy - ones, 2 * noise, atol=1e-6)
+
+
+def test_normal_reproducible():
+    like = torch.empty(300, 1000)
+    first = elementwise.normal(like, 1.0, torch.Generator().manual_seed(9))
+    again = elementwise.normal(like, 1.0, torch.Generator().manual_seed(9))
+    other = elementwise.normal(like, 1.0, torch.Generator().manual_seed(10))
+    assert torch.equal(first, again) and not torch.equal(first, other)
+
+
+def test_normal_blocks_draw_their_own_streams():
+    module = elementwise._kernels()   # pylint: disable=protected-access
+    whole = torch.empty(5 * 2 * module.PAIRS + 7)
+    parts = torch.empty_like(whole)
+    like = np.empty(0, np.float32)
+    module.add_normal32_at(0, whole.data_ptr(), whole.numel(), 0, 6, 1.0, 42, like)
+    module.add_normal32_at(0, parts.data_ptr(), parts.numel(), 0, 2, 1.0, 42, like)
+    module.add_normal32_at(0, parts.data_ptr(), parts.numel(), 2, 6, 1.0, 42, like)
+    assert torch.equal(whole, parts)
+
+
+def test_add_normal_adds_the_same_draws():
+    values = torch.rand(50, 70, dtype=torch.float64)
+    noisy = elementwise.add_normal(values, 0.5, torch.Generator().manual_seed(1))
+    noise = elementwise.normal(values, 0.5, torch.Generator().manual_seed(1))
+    assert torch.allclose(noisy - values, noise, atol=1e-12)
+    assert elementwise.add_normal(values.t(), 0.5, None) is None      # strided: torch
+    assert elementwise.add_normal(values.half(), 0.5, None) is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("factor", ["one", "scalar", "rows"])
+@pytest.mark.parametrize("step,bound", [(2 / 254, 1.0), (0.0, 1.0), (2 / 254, math.inf)])
+def test_quantize_clip_is_exact(dtype, factor, step, bound):
+    gen = torch.Generator().manual_seed(5)
+    values = (torch.rand(33, 47, generator=gen, dtype=dtype) - 0.5) * 3
+    scale = {"one": 1.0, "scalar": 0.37,
+             "rows": torch.rand(33, generator=gen, dtype=dtype) + 0.5}[factor]
+    expected = values * (scale.unsqueeze(1) if isinstance(scale, torch.Tensor) else scale)
+    if step > 0:
+        expected = _torch_quantized(expected, step)
+    inside = (expected >= -bound) & (expected <= bound)
+    expected = expected.clamp(-bound, bound)
+    out, mask = elementwise.quantize_clip(values, scale, step, bound, True)
+    assert torch.equal(out, expected)
+    if bool(inside.all()):   # nothing clipped (or no bound): no mask needed
+        assert mask is None
+    else:
+        assert mask is not None and torch.equal(mask, inside)
+    small, no_mask = elementwise.quantize_clip(values * 0.1, 1.0, step, 10.0, True)
+    assert no_mask is None and torch.equal(small, _torch_quantized(values * 0.1, step)
+                                           if step > 0 else values * 0.1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_output_stage_quantizes_exactly_and_flags_saturation(dtype):
+    values = torch.randn(64, 80, generator=torch.Generator().manual_seed(2), dtype=dtype) * 4
+    step, bound = 20 / 254, 10.0
+    expected = _torch_quantized(values, step)
+    out = values.clone()
+    flags = elementwise.output_stage_(out, 0.0, step, bound, None)
+    assert torch.equal(out, expected)
+    above, below = bool((expected > bound).any()), bool((expected < -bound).any())
+    assert flags == (1 if above or below else 0) | (2 if above else 0) | (4 if below else 0)
+    low = values.clamp(max=bound - 1)
+    assert elementwise.output_stage_(low, 0.0, step, bound, None) & 2 == 0
+    mask = elementwise.clip_masked_(out, bound)
+    assert torch.equal(mask, (expected >= -bound) & (expected <= bound))
+    assert torch.equal(out, expected.clamp(-bound, bound))
+    grad = torch.randn(values.shape, dtype=dtype)
+    assert torch.equal(elementwise.masked(grad, mask), torch.where(mask, grad, 0.0))
+
+
+def test_output_stage_noise_std():
+    values = torch.zeros(400, 500)
+    elementwise.output_stage_(values, 0.07, 0.0, math.inf, torch.Generator().manual_seed(3))
+    n = values.numel()
+    assert abs(float(values.mean())) < Z * 0.07 / math.sqrt(n)
+    assert abs(float(values.std()) / 0.07 - 1) < Z * math.sqrt(0.5 / n)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_range_gradient_matches_torch(dtype):
+    gen = torch.Generator().manual_seed(8)
+    grad = torch.randn(40, 60, generator=gen, dtype=dtype)
+    raw = torch.randn(40, 60, generator=gen, dtype=dtype) * 2
+    raw[0, :5] = 1.25    # on the bound
+    bound = 1.25
+    expected = ((grad.clamp(max=0) * (raw >= bound)).sum()
+                - (grad.clamp(min=0) * (raw <= -bound)).sum())
+    total, inside = elementwise.range_gradient(grad, raw, bound)
+    assert math.isclose(total, float(expected), rel_tol=1e-5, abs_tol=1e-6)
+    assert inside == int((raw.abs() < bound).sum())
+
+
+def _hwa_tile(out_noise=0.0, modifier=WeightModifierType.NONE, seed=0):
+    config = TorchInferenceRPUConfig()
+    config.forward.inp_res = 1 / 254
+    config.forward.out_res = 1 / 254
+    config.forward.out_noise = out_noise
+    config.forward.out_bound = 0.5
+    config.forward.noise_management = NoiseManagementType.NONE
+    config.forward.bound_management = BoundManagementType.NONE
+    config.modifier.type = modifier
+    config.modifier.std_dev = 0.02
+    config.clip.type = WeightClipType.LAYER_GAUSSIAN
+    config.pre_post.input_range.enable = True
+    config.pre_post.input_range.init_value = 1.5
+    config.pre_post.input_range.decay = 0.01
+    torch.manual_seed(seed)
+    tile = TorchInferenceTile(24, 40, config)
+    tile.set_weights(torch.rand(24, 40, generator=torch.Generator().manual_seed(1)) - 0.5)
+    tile.train()
+    return tile
+
+
+def _forward_backward(tile, seed=6):
+    gen = torch.Generator().manual_seed(seed)
+    x = ((torch.rand(32, 40, generator=gen) - 0.5) * 5).requires_grad_(True)
+    out = tile(x)
+    (out * (torch.rand(out.shape, generator=gen) - 0.5)).sum().backward()
+    return (out.detach(), x.grad, tile.tile.weight.grad, tile.input_range.grad)
+
+
+def _switch_off(monkeypatch):
+    """Every compiled pass of this module off (the callers' torch code runs)."""
+    monkeypatch.setattr(elementwise, "applies", lambda tensor: False)
+    monkeypatch.setattr(elementwise, "available", lambda: False)
+
+
+def test_torch_tile_same_without_noise(monkeypatch):
+    compiled = _forward_backward(_hwa_tile())
+    _switch_off(monkeypatch)
+    reference = _forward_backward(_hwa_tile())
+    peak = reference[0].abs().max()
+    assert int((reference[0].abs() == peak).sum()) > 3    # some outputs saturate
+    assert torch.equal(compiled[0], reference[0])
+    assert torch.equal(compiled[1], reference[1])
+    assert torch.equal(compiled[2], reference[2])
+    assert torch.allclose(compiled[3], reference[3], rtol=1e-5)
+
+
+def test_torch_tile_noise_std_on_both_paths(monkeypatch):
+    n = 2000 * 24
+    for compiled in (True, False):
+        if not compiled:
+            _switch_off(monkeypatch)
+        tile = _hwa_tile(out_noise=0.05)
+        tile.rpu_config.forward.out_res = 0.0
+        tile.rpu_config.forward.out_bound = 0.0   # unbounded
+        tile.set_weights(torch.zeros(24, 40))
+        with torch.no_grad():
+            out = tile(torch.zeros(2000, 40))
+        # outputs in units of the input range 1.5
+        assert abs(float(out.std()) / (0.05 * 1.5) - 1) < Z * math.sqrt(0.5 / n)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_add_normal_modifier_std_and_gradient(monkeypatch, compiled):
+    if not compiled:
+        _switch_off(monkeypatch)
+    modifier = TorchInferenceRPUConfig().modifier
+    modifier.type = WeightModifierType.ADD_NORMAL
+    modifier.std_dev = 0.02
+    weights = (torch.rand(300, 400, generator=torch.Generator().manual_seed(3)) - 0.5)
+    weights.requires_grad_(True)
+    noisy = modify_weights_torch(weights, modifier, None, torch.Generator().manual_seed(4))
+    noise = (noisy - weights).detach()
+    n = noise.numel()
+    amplitude = float(weights.detach().abs().max())
+    assert abs(float(noise.mean())) < Z * 0.02 * amplitude / math.sqrt(n)
+    assert abs(float(noise.std()) / (0.02 * amplitude) - 1) < Z * math.sqrt(0.5 / n)
+    noisy.sum().backward()
+    assert torch.equal(weights.grad, torch.ones_like(weights))
