@@ -343,6 +343,33 @@ def test_line_writes_equal_the_one_hot_update(columns, dtype):
     assert (got.get_weights() != 0).any()
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_row_transfer_equals_split_then_line_writes(dtype):
+    """The one-call mixed-precision transfer gives the values, remainders and draws of the
+    whole-step split followed by the line writes of every row in order."""
+    config = CASES["soft_bounds_all_slopes"](0.3)
+    gen = torch.Generator().manual_seed(6)
+    up = UpdateParameters(update_management=True, update_bl_management=True, desired_bl=10)
+    expected, got = make(config, dtype, seed=12), make(config, dtype, seed=12)
+    step = expected.granularity()
+    chi = (torch.rand(ROWS, COLS, generator=gen, dtype=dtype) - 0.5) * (8 * step)
+    rest = chi.clone()
+    counts = fused.split_whole_steps(rest, step)
+    fused.fused_line_update(expected, torch.arange(ROWS), counts, 0.02, step, up, False)
+    remainder = chi.clone()
+    fused.fused_row_transfer(got, remainder, step, 0.02, step, up)
+    assert torch.equal(remainder, rest)
+    assert torch.equal(got.get_weights(), expected.get_weights())
+    assert torch.equal(got.rng.generator.get_state(), expected.rng.generator.get_state())
+    assert (got.get_weights() != 0).any()
+    spoiled = chi.clone()
+    spoiled[2, 3] = float("inf")
+    with pytest.raises(ArgumentError):
+        fused.fused_row_transfer(got, spoiled, step, 0.02, step, up)
+    with pytest.raises(ArgumentError):
+        fused.fused_row_transfer(got, chi.t(), step, 0.02, step, up)
+
+
 def test_bad_line_writes_raise_before_any_draw():
     engine = make(CASES["constant_step"](0.3), torch.float32)
     state = engine.rng.generator.get_state()

@@ -175,8 +175,14 @@ class MixedPrecisionEngine(DeviceEngine):
         lr = self.eps * float(cfg.transfer_lr)
         line_up = forced_management(up)
         granularity = self.device_engine.granularity()
+        engine = self.device_engine
         if rows == self.d_size and start == 0:
-            # every row, in order: no gather and scatter of chi
+            # every row, in order: no gather and scatter of chi; compiled in one call
+            # where the line writes are (same values and draws)
+            if kernels.choose_line_update(engine, self.chi, lr, granularity, line_up) \
+                    is not None and self.chi.is_contiguous():
+                fused.fused_row_transfer(engine, self.chi, self.eps, lr, granularity, line_up)
+                return
             indices = self._all_rows()
             counts = fused.split_whole_steps(self.chi, self.eps)
         else:
@@ -184,7 +190,6 @@ class MixedPrecisionEngine(DeviceEngine):
             chi_rows = self.chi[indices]
             counts = fused.split_whole_steps(chi_rows, self.eps)
             self.chi[indices] = chi_rows
-        engine = self.device_engine
         compiled = kernels.choose_line_update(engine, counts, lr, granularity, line_up)
         if compiled is not None:
             compiled(engine, indices, counts, lr, granularity, line_up, columns=False)

@@ -189,15 +189,19 @@ def _pulse_run(w, n, a, c, lo, hi, sigma, mult, rng, scratch):
             w = w + (a * w + c)
             w = lo if w < lo else (hi if w > hi else w)
         return w
+    # the stream's counter in a local (a register) for the run, stored back after it
+    counter = rng[0]
     for _ in range(n):
         step = a * w + c
+        value, counter = _normal_from(counter)
         if mult:
-            scratch[0] = 1.0 + sigma * _normal(rng)
+            scratch[0] = 1.0 + sigma * value
             w = w + step * scratch[0]
         else:
-            scratch[0] = sigma * _normal(rng)
+            scratch[0] = sigma * value
             w = (w + step) + scratch[0] * abs(c)
         w = lo if w < lo else (hi if w > hi else w)
+    rng[0] = counter
     return w
 
 
@@ -206,11 +210,14 @@ def _masks(values, scale, length, res, sto_round, out, rng):
     """Bernoulli trains of ``length`` bits with probabilities ``|v| scale`` (quantized to
     ``res`` when ``res > 0``, stochastically rounded with ``sto_round``)."""
     full = _ALL if length == 64 else (_ONE << np.uint64(length)) - _ONE
+    counter = rng[0]   # in a local for the trains, stored back after them
     for j in range(values.shape[0]):
         p = abs(values[j]) * scale
         if res > 0.0:
             if sto_round:
-                p = res * np.rint(p / res + _uniform(rng) - 0.5)
+                counter += _GOLDEN
+                uniform = float(_mixed(counter) >> _S11) * _INV53
+                p = res * np.rint(p / res + uniform - 0.5)
             else:
                 p = res * np.rint(p / res)
         bits = np.uint64(0)
@@ -222,12 +229,14 @@ def _masks(values, scale, length, res, sto_round, out, rng):
             threshold = np.uint64(math.ceil(p * _TWO32))
             k = 0
             while k < length:
-                z = _next64(rng)
+                counter += _GOLDEN
+                z = _mixed(counter)
                 bits |= np.uint64((z & _LOW32) < threshold) << np.uint64(k)
                 bits |= np.uint64((z >> _S32) < threshold) << np.uint64(k + 1)
                 k += 2
             bits &= full
         out[j] = bits
+    rng[0] = counter
 
 
 @_intrinsic
@@ -415,15 +424,37 @@ def split_whole_steps_at(values_at, count, step, counts_at, like):
     """``counts = trunc(values / step)`` and ``values -= counts * step`` (in place) for
     ``count`` values by address, in their floating point type (``step`` converted to it
     first, as torch converts a scalar)."""
-    values = numba.carray(_values_at(values_at, like), (count,))
-    counts = numba.carray(_values_at(counts_at, like), (count,))
-    conv = np.empty(1, like.dtype)
+    _split_whole_steps(numba.carray(_values_at(values_at, like), (count,)),
+                       numba.carray(_values_at(counts_at, like), (count,)), step)
+
+
+@_inline
+def _split_whole_steps(values, counts, step):
+    """:func:`split_whole_steps_at` of the 1-d arrays ``values`` and ``counts``."""
+    conv = np.empty(1, values.dtype)
     conv[0] = step
     step_t = conv[0]
-    for k in range(count):
+    for k in range(values.shape[0]):
         whole = np.trunc(values[k] / step_t)
         counts[k] = whole
         values[k] = values[k] - whole * step_t
+
+
+@_jit
+def transfer_rows_at(chi_at, step, d_size, x_size, state_at, like, table, touched, lam,
+                     direction, gran, desired, fixed_bl, ublm, um, um_grad_scale, res,
+                     sto_round, sigma, mult, seed):
+    """Mixed-precision transfer of every row in one call: :func:`split_whole_steps_at` of
+    the accumulator ``chi`` ``[d_size, x_size]`` (by address, in place), then
+    :func:`fused_line_update` of the rows in order with their whole steps (the same
+    values and draws as those two calls)."""
+    chi = numba.carray(_values_at(chi_at, like), (d_size * x_size,))
+    counts = np.empty(d_size * x_size, chi.dtype)
+    _split_whole_steps(chi, counts, step)
+    fused_line_update(counts.reshape((d_size, x_size)), np.arange(d_size), False, x_size,
+                      d_size, numba.carray(_values_at(state_at, like), (d_size * x_size,)),
+                      table, touched, lam, direction, gran, desired, fixed_bl, ublm, um,
+                      um_grad_scale, res, sto_round, sigma, mult, seed)
 
 
 @_jit

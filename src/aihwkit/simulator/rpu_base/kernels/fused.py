@@ -263,6 +263,23 @@ def fused_line_update(engine: Any, lines: Tensor, values: Tensor, lr: float,
     _run_update(engine, "fused_line_update_at", operands, lr, granularity, up)
 
 
+def fused_row_transfer(engine: Any, chi: Tensor, step: float, lr: float, granularity: float,
+                       up: Any) -> None:
+    """A mixed-precision transfer of every row in one compiled call: the whole steps
+    ``n = trunc(chi / step)`` of the accumulator ``chi`` ``[d_size, x_size]`` (which keeps
+    the remainders) written row by row as single-line writes (:func:`fused_line_update`
+    of rows ``0 .. d_size - 1``; the same values and draws as :func:`split_whole_steps`
+    followed by it). A non-finite accumulator raises before anything changes."""
+    shape = (engine.d_size, engine.x_size)
+    if tuple(chi.shape) != shape or chi.dtype != engine.dtype or not _compiles(chi):
+        raise ArgumentError(f"the accumulator must be a contiguous CPU {engine.dtype} tensor "
+                            f"of shape {list(shape)}, got {chi.dtype} {list(chi.shape)}")
+    if not finite_on_cpu(chi):
+        raise_not_finite()
+    operands = (chi.data_ptr(), float(step), engine.d_size, engine.x_size)
+    _run_update(engine, "transfer_rows_at", operands, lr, granularity, up)
+
+
 def _run_update(engine: Any, name: str, operands: Tuple[Any, ...], lr: float,
                 granularity: float, up: Any) -> None:
     """Run the compiled update kernel ``name`` on ``operands`` and the engine's pulse
@@ -271,13 +288,24 @@ def _run_update(engine: Any, name: str, operands: Tuple[Any, ...], lr: float,
     maps: AffineMaps = engine.affine_maps()
     train = update_settings(up)
     state = _pulse_state(engine)
-    touched = np.zeros(state.numel(), dtype=np.bool_)
-    _kernel(name)(
+    touched = _touched_buffer(engine, state.numel())
+    (_KERNELS.get(name) or _kernel(name))(
         *operands, state.data_ptr(), LIKE[engine.dtype], maps.table, touched, abs(lr),
         1 if lr > 0 else -1, float(granularity), train.desired_bl, train.fixed_bl,
         train.update_bl_management, train.update_management, train.um_grad_scale, train.res,
         train.sto_round, maps.sigma, maps.mult_noise, _seed(engine))
     engine.commit_pulses(state, _touched_mask(engine, touched, state))
+
+
+def _touched_buffer(engine: Any, size: int) -> np.ndarray:
+    """The kernels' record of written crosspoints: zeroed where it is read (write noise
+    redraws the written ones), else a scratch buffer of the engine that nobody reads."""
+    if engine.write_noise:
+        return np.zeros(size, dtype=np.bool_)
+    found = engine.__dict__.get("_touched_scratch")
+    if found is None or found.shape[0] != size:
+        found = engine.__dict__["_touched_scratch"] = np.empty(size, dtype=np.bool_)
+    return found
 
 
 def fused_counts_pulses(engine: Any, counts: Any) -> None:
@@ -286,7 +314,7 @@ def fused_counts_pulses(engine: Any, counts: Any) -> None:
     maps: AffineMaps = engine.affine_maps()
     state = _pulse_state(engine)
     flat = state.view(-1).numpy()
-    touched = np.zeros(flat.shape[0], dtype=np.bool_)
+    touched = _touched_buffer(engine, flat.shape[0])
     kernel = _kernel("counts_update")
     for _, chunk in counts.chunks():
         values = chunk.detach().to(torch.int32).contiguous().numpy()
