@@ -143,17 +143,28 @@ def test_output_stage_noise_std():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_range_gradient_matches_torch(dtype):
+def test_input_clip_matches_torch(dtype):
     gen = torch.Generator().manual_seed(8)
-    grad = torch.randn(40, 60, generator=gen, dtype=dtype)
-    raw = torch.randn(40, 60, generator=gen, dtype=dtype) * 2
-    raw[0, :5] = 1.25    # on the bound
+    wide = torch.randn(40, 130, generator=gen, dtype=dtype) * 2
+    raw = wide[:, 7:67]            # rows of a wider matrix, as a tile's slice of a layer input
+    raw[0, :5] = 1.25              # on the bound
+    raw[1, :5] = -1.25
     bound = 1.25
-    expected = ((grad.clamp(max=0) * (raw >= bound)).sum()
-                - (grad.clamp(min=0) * (raw <= -bound)).sum())
-    total, inside = elementwise.range_gradient(grad, raw, bound)
-    assert math.isclose(total, float(expected), rel_tol=1e-5, abs_tol=1e-6)
+    leaf = raw.clone().requires_grad_(True)
+    limit = torch.tensor([bound], dtype=dtype)
+    expected = torch.clamp(leaf, -limit, limit) / limit
+    grad = torch.randn(expected.shape, generator=gen, dtype=dtype)
+    expected.backward(grad)
+    out = elementwise.clip_scale(raw, bound)
+    assert torch.equal(out, expected.detach())
+    grad_rows, total, inside = elementwise.clip_scale_backward(grad, raw, bound, True)
+    assert torch.equal(grad_rows, leaf.grad)
+    scaled = grad / limit
+    reference = ((scaled.clamp(max=0) * (raw >= bound)).sum()
+                 - (scaled.clamp(min=0) * (raw <= -bound)).sum())
+    assert math.isclose(total, float(reference), rel_tol=1e-5, abs_tol=1e-6)
     assert inside == int((raw.abs() < bound).sum())
+    assert elementwise.clip_scale_backward(grad, raw, bound, False)[0] is None
 
 
 def _hwa_tile(out_noise=0.0, modifier=WeightModifierType.NONE, seed=0):

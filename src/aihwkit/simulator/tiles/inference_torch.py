@@ -38,6 +38,18 @@ class _ScaleWeightGrad(Function):
         return grad / (scales * scales).reshape(-1, 1), None
 
 
+def _range_gradient(total: Tensor, inside: Any, bound: Tensor, params: Any) -> Tensor:
+    """The input-range gradient from the clip sums ``total`` (``sum(min(g, 0) [x >= r])
+    - sum(max(g, 0) [x <= -r])``) and the fraction ``inside`` of inputs with
+    ``|x| < r``: scaled by ``r gradient_scale`` when ``gradient_relative``, plus
+    ``decay r`` while more than ``input_min_percentage`` of the inputs are inside."""
+    if params.gradient_relative:
+        total = total * bound * params.gradient_scale
+    if params.decay > 0 and inside > params.input_min_percentage:
+        total = total + params.decay * bound
+    return total
+
+
 class _InputRangeGrad(Function):
     """Identity on the clipped inputs; returns the input-range gradient (spec §1.6)."""
 
@@ -54,20 +66,48 @@ class _InputRangeGrad(Function):
         raw, input_range = ctx.saved_tensors
         params = ctx.params
         bound = input_range.detach().abs()
-        sums = elementwise.range_gradient(grad, raw, float(bound)) \
-            if bound.is_cpu and bound.numel() == 1 and raw.dim() == 2 else None
-        if sums is not None:  # one compiled pass (float64 sums)
-            range_grad = torch.full_like(bound, sums[0])
-            inside = sums[1] / max(raw.numel(), 1)
-        else:
-            range_grad = ((grad.clamp(max=0) * (raw >= bound)).sum()
-                          - (grad.clamp(min=0) * (raw <= -bound)).sum())
-            inside = (raw.abs() < bound).to(raw.dtype).mean() if params.decay > 0 else 0.0
-        if params.gradient_relative:
-            range_grad = range_grad * bound * params.gradient_scale
-        if params.decay > 0 and inside > params.input_min_percentage:
-            range_grad = range_grad + params.decay * bound
+        total = ((grad.clamp(max=0) * (raw >= bound)).sum()
+                 - (grad.clamp(min=0) * (raw <= -bound)).sum())
+        inside = (raw.abs() < bound).to(raw.dtype).mean() if params.decay > 0 else 0.0
+        range_grad = _range_gradient(total, inside, bound, params)
         return grad, None, range_grad.reshape(input_range.shape).to(input_range.dtype), None
+
+
+class _CompiledInputClip(Function):
+    """``clip(x, -r, r) / r`` and its gradients (input and, when learned, input range)
+    in one compiled pass each way: the same values and input gradients as the torch
+    operations of :meth:`TorchInferenceTile._clip_input` (``r`` is a float here)."""
+
+    # pylint: disable=arguments-differ,abstract-method
+    @staticmethod
+    def forward(ctx: Any, rows: Tensor, input_range: Tensor, out: Tensor, bound: float,
+                params: Any) -> Tensor:
+        ctx.save_for_backward(rows, input_range)
+        ctx.bound, ctx.params = bound, params
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tuple[Optional[Tensor], ...]:
+        rows, input_range = ctx.saved_tensors
+        found = elementwise.clip_scale_backward(grad, rows, ctx.bound, ctx.needs_input_grad[0])
+        if found is None:   # e.g. a gradient of another dtype: the torch operations
+            bound = input_range.detach().abs()
+            inside = (rows >= -bound) & (rows <= bound)
+            scaled = grad / bound
+            grad_rows = torch.where(inside, scaled, scaled.new_zeros(()))
+            total = ((scaled.clamp(max=0) * (rows >= bound)).sum()
+                     - (scaled.clamp(min=0) * (rows <= -bound)).sum())
+            fraction = (rows.abs() < bound).to(rows.dtype).mean()
+        else:
+            grad_rows, total, count = found
+            fraction = count / max(rows.numel(), 1)
+        range_grad = None
+        if ctx.needs_input_grad[1]:
+            bound = input_range.detach().abs()
+            range_grad = _range_gradient(torch.full_like(bound, float(total)), fraction,
+                                         bound, ctx.params)
+            range_grad = range_grad.reshape(input_range.shape).to(input_range.dtype)
+        return grad_rows, range_grad, None, None, None
 
 
 class TorchInferenceTile(InferenceTileWithPeriphery):
@@ -191,6 +231,14 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
         """``clip(x, -r, r) / r``; clipped entries get no input gradient, the range gets
         the gradient of spec §1.6 when it is learned."""
         bound = self.input_range.detach().abs()
+        if bound.numel() == 1 and bound.is_cpu:
+            value = float(bound)
+            out = elementwise.clip_scale(rows.detach(), value)
+            if out is not None:   # one compiled pass each way
+                params = self.input_range_parameter
+                if not (rows.requires_grad or self.input_range.requires_grad):
+                    return out
+                return _CompiledInputClip.apply(rows, self.input_range, out, value, params)
         clipped = torch.clamp(rows, -bound, bound)
         if self.input_range.requires_grad:
             clipped = _InputRangeGrad.apply(clipped, rows.detach(), self.input_range,

@@ -279,11 +279,31 @@ def quantize_at(values_at, count, step, bound, like):
     return (3 if above else 0) | (5 if below else 0)
 
 
+@_jit
+def clip_scale_at(values_at, stride, rows, cols, bound, out_at, like):
+    """``out = clip(x, -r, r) / r`` of ``[rows, cols]`` inputs (rows ``stride`` values
+    apart) into the contiguous ``out``, in the values' type (``r`` converted first)."""
+    out = numba.carray(_values_at(out_at, like), (rows, cols))
+    conv = np.empty(1, like.dtype)
+    conv[0] = bound
+    r = conv[0]
+    for row in range(rows):
+        values = numba.carray(_values_at(values_at + row * stride * like.itemsize, like),
+                              (cols,))
+        target = out[row]
+        for k in range(cols):
+            target[k] = min(max(values[k], -r), r) / r
+
+
 @_reduce
-def range_gradient_at(grad_at, grad_stride, raw_at, raw_stride, rows, cols, bound, like):
-    """Sums of the input-range gradient over ``[rows, cols]`` entries (rows ``*_stride``
-    values apart): ``sum(min(g, 0) [x >= r]) - sum(max(g, 0) [x <= -r])`` (float64) and
-    the number of inputs with ``|x| < r``."""
+def clip_scale_backward_at(grad_at, grad_stride, raw_at, raw_stride, rows, cols, bound,
+                           out_at, like):
+    """Backward of :func:`clip_scale_at` for the output gradient ``grad`` and the inputs
+    ``x`` (rows ``*_stride`` values apart): ``g = grad / r``; with ``out_at`` the input
+    gradient ``out = g`` where ``-r <= x <= r``, else 0 (contiguous); returns the sums of
+    the input-range gradient ``sum(min(g, 0) [x >= r]) - sum(max(g, 0) [x <= -r])``
+    (float64) and the number of inputs with ``|x| < r``."""
+    out = numba.carray(_values_at(out_at if out_at else grad_at, like), (rows, cols))
     conv = np.empty(1, like.dtype)
     conv[0] = bound
     r = conv[0]
@@ -296,11 +316,17 @@ def range_gradient_at(grad_at, grad_stride, raw_at, raw_stride, rows, cols, boun
                            (cols,))
         for k in range(cols):
             x = raw[k]
-            g = grad[k]
+            g = grad[k] / r
             low = g if (x >= r) & (g < 0) else 0.0
             high = g if (x <= -r) & (g > 0) else 0.0
             total += np.float64(low) - np.float64(high)
             inside += 1 if abs(x) < r else 0
+        if out_at:   # a loop of its own: both vectorise
+            target = out[row]
+            for k in range(cols):
+                x = raw[k]
+                g = grad[k] / r
+                target[k] = g if (x >= -r) & (x <= r) else g - g
     return total, inside
 
 

@@ -178,20 +178,36 @@ def _rows(tensor: Tensor) -> Optional[int]:
     return tensor.stride(0)
 
 
-def range_gradient(grad: Tensor, raw: Tensor, bound: float) -> Optional[Tuple[float, int]]:
-    """``(sum(min(g, 0) [x >= r]) - sum(max(g, 0) [x <= -r]), #{|x| < r})`` of the
-    gradient ``g`` and the inputs ``x`` (``[B, N]``, rows contiguous) before the
-    input-range clip ``r`` in one pass (float64 sums); ``None`` where it does not apply
-    (see :func:`applies`, ignoring the layout)."""
+def clip_scale(values: Tensor, bound: float) -> Optional[Tensor]:
+    """The input-range clip ``clip(x, -r, r) / r`` of ``[B, N]`` inputs (rows contiguous)
+    as a new contiguous tensor in one compiled pass, rounded as the torch operations;
+    ``None`` where it does not apply (see :func:`applies`, ignoring the layout)."""
+    stride = _rows(values)
+    if stride is None or not _any_layout(values):
+        return None
+    out = torch.empty(values.shape, dtype=values.dtype)
+    _kernels().clip_scale_at(values.data_ptr(), stride, values.shape[0], values.shape[1],
+                             float(bound), out.data_ptr(), LIKE[values.dtype])
+    return out
+
+
+def clip_scale_backward(grad: Tensor, raw: Tensor, bound: float, input_grad: bool
+                        ) -> Optional[Tuple[Optional[Tensor], float, int]]:
+    """Backward of :func:`clip_scale` in one compiled pass: with ``g = grad / r``, the
+    input gradient (``g`` where ``-r <= x <= r``, else 0; only with ``input_grad``), the
+    input-range gradient sum ``sum(min(g, 0) [x >= r]) - sum(max(g, 0) [x <= -r])``
+    (float64) and the number of inputs with ``|x| < r``; ``None`` where it does not
+    apply."""
     if grad.shape != raw.shape or grad.dtype != raw.dtype or grad.dim() != 2:
         return None
     grad_stride, raw_stride = _rows(grad), _rows(raw)
     if grad_stride is None or raw_stride is None or not _any_layout(grad) or not raw.is_cpu:
         return None
-    total, inside = _kernels().range_gradient_at(
+    out = torch.empty(grad.shape, dtype=grad.dtype) if input_grad else None
+    total, inside = _kernels().clip_scale_backward_at(
         grad.data_ptr(), grad_stride, raw.data_ptr(), raw_stride, grad.shape[0],
-        grad.shape[1], float(bound), LIKE[grad.dtype])
-    return float(total), int(inside)
+        grad.shape[1], float(bound), 0 if out is None else out.data_ptr(), LIKE[grad.dtype])
+    return out, float(total), int(inside)
 
 
 def std(values: Tensor) -> Optional[float]:
