@@ -443,8 +443,10 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
                 if not flags & 1:
                     return v, False
                 inside = elementwise.clip_masked_(v, out_bound)   # clipped in place
-                return self._saturated(v, out_bound, bool(flags & 2) or (
-                    io.bm_test_negative_bound and bool(flags & 4)), inside)
+                failed = bool(flags & 2) or (io.bm_test_negative_bound and bool(flags & 4))
+                if not v.requires_grad:
+                    return v, failed
+                return self._saturated(v, out_bound, failed, inside)
         # v is a fresh product that autograd does not keep: noise is added in place
         # (the draw comes first: a compiled graph may break at the random draw)
         if self.out_noise_values is not None:

@@ -3,14 +3,14 @@
 A torch-tile layer of realistic size spends most of its non-product time in passes over
 its weights and outputs: Gaussian draws (weight modifiers, output noise), quantization,
 clipping and the input-range gradient. Each function here does one such chain in one
-pass over contiguous CPU float32/float64 tensors and says (by its return value) when it
-does not apply, so that the caller keeps its torch code for everything else (other
+or two compiled passes over CPU float32/float64 tensors and says (by its return value)
+when it does not apply, so that the caller keeps its torch code for everything else (other
 devices and dtypes, numba missing, under ``torch.compile``).
 
 Normals come from SplitMix64 streams seeded by one draw from the caller's
 ``torch.Generator`` (reproducible under ``torch.manual_seed``): float32 ones by a
-vectorised Box-Muller transform (about 1.3 ns each on one core, torch's ``randn`` about
-4.5 ns), float64 ones by the ziggurat; the kernels take a range of blocks of entries,
+vectorised Box-Muller transform (about 1.7 ns each on one core, torch's ``randn`` about
+4 ns), float64 ones by the ziggurat; the kernels take a range of blocks of entries,
 each with a stream of its own, so that a draw could be split without changing its values.
 """
 
@@ -96,6 +96,8 @@ def abs_max(values: Tensor) -> float:
     if values.numel() == 0:
         return 0.0
     low, high = torch.aminmax(values)
+    if not values.is_cpu:   # one host read
+        return float(torch.maximum(low.neg(), high))
     return max(-float(low), float(high))
 
 
@@ -104,7 +106,8 @@ def output_stage_(values: Tensor, noise: float, step: float, bound: float,
     """In place on a fresh product ``values``: additive output noise of std ``noise``
     (none when ``<= 0``), the ADC quantization ``v + (step rint(v / step) - v)`` (none
     when ``step <= 0``) and the saturation test against ``bound`` (none when infinite), in
-    one pass; the values are not clipped. Returns bit flags (1: some value outside
+    two compiled passes (the normals, then a vectorised quantization and test); the values
+    are not clipped. Returns bit flags (1: some value outside
     ``[-bound, bound]``, 2: some above, 4: some below), or ``None`` (nothing done) where
     :func:`applies` is false. Noise and quantization pass gradients unchanged, so the
     caller's graph is the same as for the torch operations; the version counter is
