@@ -55,3 +55,33 @@ def test_products_and_nesting_restore_the_threads():
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == 2
+
+
+def test_nested_blocks_know_the_enclosing_single_thread(monkeypatch):
+    """Inside a one-thread block nested blocks and engine updates set nothing; a small
+    block inside a large one sets one thread; the record is restored after errors."""
+    torch.set_num_threads(2)
+    calls = []
+    original = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (calls.append(n), original(n)))
+    assert not threads.single_thread_active()
+    with threads.SmallWork(10):
+        assert threads.single_thread_active() and calls == [1]
+        with threads.SmallWork(10):
+            assert threads.single_thread_active()
+        engine = build_device(ConstantStepDevice(), 4, 4, device=CPU, dtype=torch.float32,
+                              rng=TileRNG(CPU, seed=0))
+        engine.update(torch.rand(2, 4), torch.rand(2, 4), 0.01, UpdateParameters())
+        assert calls == [1] and threads.single_thread_active()
+    assert calls == [1, 2] and not threads.single_thread_active()
+    with threads.SmallWork(threads.SMALL_WORK):          # large: the threads stay
+        assert not threads.single_thread_active() and torch.get_num_threads() == 2
+        with threads.SmallWork(10):
+            assert threads.single_thread_active() and torch.get_num_threads() == 1
+        assert not threads.single_thread_active() and torch.get_num_threads() == 2
+    try:
+        with threads.SmallWork(10):
+            raise ValueError("inside")
+    except ValueError:
+        pass
+    assert not threads.single_thread_active() and torch.get_num_threads() == 2

@@ -14,7 +14,8 @@ import torch
 
 from aihwkit.exceptions import TileError
 from aihwkit.simulator.rpu_base.base import EngineBase
-from aihwkit.simulator.rpu_base.kernels.threads import SMALL_WORK, SmallWork
+from aihwkit.simulator.rpu_base.kernels.threads import (
+    SMALL_WORK, SmallWork, single_thread_active)
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
 
@@ -153,6 +154,9 @@ def _small_work_update(update: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(update)
     def wrapped(self: DeviceEngine, x: torch.Tensor, d: torch.Tensor, *args: Any,
                 **kwargs: Any) -> None:
+        if single_thread_active():   # an enclosing block runs on one thread already
+            update(self, x, d, *args, **kwargs)
+            return
         size = x.shape[0] * self.d_size * self.x_size if x.dim() == 2 else SMALL_WORK
         with SmallWork(size):
             update(self, x, d, *args, **kwargs)

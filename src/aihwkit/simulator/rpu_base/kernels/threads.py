@@ -9,6 +9,7 @@ afterwards (about 0.3 us per call). The thread count is process-wide: torch work
 another Python thread runs at the same moment also runs on one thread for that time.
 """
 
+import threading
 from types import TracebackType
 from typing import Optional, Type
 
@@ -19,6 +20,21 @@ import torch
 SMALL_WORK = 1 << 18
 
 
+class _Single(threading.local):
+    """Whether this thread is inside a :class:`SmallWork` block that runs on one thread."""
+
+    active = False
+
+
+_SINGLE = _Single()
+
+
+def single_thread_active() -> bool:
+    """Whether an enclosing :class:`SmallWork` block of this thread runs on one intra-op
+    thread (nested small calls then need no block of their own)."""
+    return _SINGLE.active
+
+
 class SmallWork:
     """Context manager: one intra-op thread while inside, when ``size`` is below
     :data:`SMALL_WORK` (re-entrant; does nothing when one thread is set already).
@@ -27,20 +43,23 @@ class SmallWork:
         size: multiply-adds of the call (e.g. ``batch * rows * columns``).
     """
 
-    __slots__ = ("size", "previous")
+    __slots__ = ("size", "previous", "outer")
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.previous = 0
+        self.outer = True
 
     def __enter__(self) -> "SmallWork":
+        self.outer = _SINGLE.active
         # under torch.compile the thread count of the tracing pass is meaningless (and
         # torch.get_num_threads would break the graph)
-        if self.size < SMALL_WORK and not _is_compiling():
+        if not self.outer and self.size < SMALL_WORK and not _is_compiling():
             threads = torch.get_num_threads()
             if threads > 1:
                 self.previous = threads
                 torch.set_num_threads(1)
+            _SINGLE.active = True
         return self
 
     def __exit__(self, kind: Optional[Type[BaseException]], value: Optional[BaseException],
@@ -48,6 +67,7 @@ class SmallWork:
         if self.previous:
             torch.set_num_threads(self.previous)
             self.previous = 0
+        _SINGLE.active = self.outer
 
 
 def _never() -> bool:
