@@ -1,7 +1,7 @@
 """The compiled elementwise passes of the torch tile (``kernels.elementwise``).
 
 * Normals: moments of the standard normal (mean, variance, fourth moment) within 4
-  standard errors, reproducible under a seed, every block of entries its own stream.
+  standard errors, reproducible under a seed.
 * Quantization, clipping and the input-range gradient: exactly the torch operations they
   replace (float32 and float64), including masks and saturation flags.
 * The torch tile with the compiled passes against the same tile on its torch code:
@@ -10,7 +10,6 @@
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -71,15 +70,28 @@ def test_normal_reproducible():
     assert torch.equal(first, again) and not torch.equal(first, other)
 
 
-def test_normal_blocks_draw_their_own_streams():
-    module = elementwise._kernels()   # pylint: disable=protected-access
-    whole = torch.empty(5 * 2 * module.PAIRS + 7)
-    parts = torch.empty_like(whole)
-    like = np.empty(0, np.float32)
-    module.add_normal32_at(0, whole.data_ptr(), whole.numel(), 0, 6, 1.0, 42, like)
-    module.add_normal32_at(0, parts.data_ptr(), parts.numel(), 0, 2, 1.0, 42, like)
-    module.add_normal32_at(0, parts.data_ptr(), parts.numel(), 2, 6, 1.0, 42, like)
-    assert torch.equal(whole, parts)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_masked_gradients_are_zero_where_torch_sets_zero(dtype):
+    """Masked entries are 0 whatever the gradient holds there (also infinities), and the
+    input-clip backward takes expanded gradients as torch does."""
+    grad = torch.randn(6, 9, dtype=dtype)
+    grad[0, 0] = float("inf")
+    grad[2, 3] = -float("inf")
+    mask = torch.ones(6, 9, dtype=torch.bool)
+    mask[0, 0] = mask[2, 3] = mask[4, 4] = False
+    assert torch.equal(elementwise.masked(grad, mask), torch.where(mask, grad, 0.0))
+    raw = torch.randn(6, 9, dtype=dtype) * 2
+    raw[0, 0] = 5.0                                   # clipped where the gradient is inf
+    wide = torch.ones(6, 1, dtype=dtype).expand(6, 9) * float("inf")
+    wide = wide.clone()
+    wide[:, 1:] = 1.0
+    spread = torch.full((1, 9), 0.5, dtype=dtype).expand(6, 9)     # stride 0 rows
+    for gradient in (wide, spread):
+        leaf = raw.clone().requires_grad_(True)
+        limit = torch.tensor([1.25], dtype=dtype)
+        (torch.clamp(leaf, -limit, limit) / limit).backward(gradient)
+        grad_rows, _, _ = elementwise.clip_scale_backward(gradient, raw, 1.25, True)
+        assert torch.equal(grad_rows, leaf.grad)
 
 
 def test_add_normal_adds_the_same_draws():

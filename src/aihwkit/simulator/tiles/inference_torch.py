@@ -38,6 +38,14 @@ class _ScaleWeightGrad(Function):
         return grad / (scales * scales).reshape(-1, 1), None
 
 
+def _range_sums(grad: Tensor, raw: Tensor, bound: Tensor) -> Tuple[Tensor, Tensor]:
+    """``sum(min(g, 0) [x >= r]) - sum(max(g, 0) [x <= -r])`` of the gradient ``g`` of the
+    clipped inputs and the inputs ``x``, and the fraction of inputs with ``|x| < r``."""
+    total = ((grad.clamp(max=0) * (raw >= bound)).sum()
+             - (grad.clamp(min=0) * (raw <= -bound)).sum())
+    return total, (raw.abs() < bound).to(raw.dtype).mean()
+
+
 def _range_gradient(total: Tensor, inside: Any, bound: Tensor, params: Any) -> Tensor:
     """The input-range gradient from the clip sums ``total`` (``sum(min(g, 0) [x >= r])
     - sum(max(g, 0) [x <= -r])``) and the fraction ``inside`` of inputs with
@@ -66,16 +74,13 @@ class _InputRangeGrad(Function):
         raw, input_range = ctx.saved_tensors
         params = ctx.params
         bound = input_range.detach().abs()
-        total = ((grad.clamp(max=0) * (raw >= bound)).sum()
-                 - (grad.clamp(min=0) * (raw <= -bound)).sum())
-        inside = (raw.abs() < bound).to(raw.dtype).mean() if params.decay > 0 else 0.0
-        range_grad = _range_gradient(total, inside, bound, params)
+        range_grad = _range_gradient(*_range_sums(grad, raw, bound), bound, params)
         return grad, None, range_grad.reshape(input_range.shape).to(input_range.dtype), None
 
 
 class _CompiledInputClip(Function):
     """``clip(x, -r, r) / r`` and its gradients (input and, when learned, input range)
-    in one compiled pass each way: the same values and input gradients as the torch
+    in one compiled call each way: the same values and input gradients as the torch
     operations of :meth:`TorchInferenceTile._clip_input` (``r`` is a float here)."""
 
     # pylint: disable=arguments-differ,abstract-method
@@ -90,14 +95,12 @@ class _CompiledInputClip(Function):
     def backward(ctx: Any, grad: Tensor) -> Tuple[Optional[Tensor], ...]:
         rows, input_range = ctx.saved_tensors
         found = elementwise.clip_scale_backward(grad, rows, ctx.bound, ctx.needs_input_grad[0])
-        if found is None:   # e.g. a gradient of another dtype: the torch operations
+        if found is None:   # e.g. traced by torch.compile: the torch operations
             bound = input_range.detach().abs()
-            inside = (rows >= -bound) & (rows <= bound)
             scaled = grad / bound
-            grad_rows = torch.where(inside, scaled, scaled.new_zeros(()))
-            total = ((scaled.clamp(max=0) * (rows >= bound)).sum()
-                     - (scaled.clamp(min=0) * (rows <= -bound)).sum())
-            fraction = (rows.abs() < bound).to(rows.dtype).mean()
+            grad_rows = torch.where((rows >= -bound) & (rows <= bound), scaled,
+                                    scaled.new_zeros(()))
+            total, fraction = _range_sums(scaled, rows, bound)
         else:
             grad_rows, total, count = found
             fraction = count / max(rows.numel(), 1)

@@ -27,32 +27,25 @@ _vector = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"con
 # sequential sum by rounding only
 _reduce = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 
-# entries of one block of normals; every block draws from its own stream, so that the
-# values do not depend on how the blocks are shared out between threads
-BLOCK = 1 << 14
-_BLOCK_MIX = np.uint64(0xD1B54A32D192ED03)
 _BYTES = np.empty(0, np.uint8)
 
 
 @_jit
-def add_normal_at(source_at, out_at, count, first, last, scale, seed, like):
-    """``out[k] = source[k] + scale xi_k`` for the entries of blocks ``[first, last)``
-    (``source_at == 0``: ``out[k] = scale xi_k``); ``xi_k`` standard normal from the
-    SplitMix64 stream of block ``k // BLOCK`` under ``seed``. The sum is formed in float64
-    and rounded once to the values' type."""
+def add_normal_at(source_at, out_at, count, scale, seed, like):
+    """``out[k] = source[k] + scale xi_k`` (``source_at == 0``: ``out[k] = scale xi_k``)
+    with standard normals ``xi`` by the ziggurat from the SplitMix64 stream at
+    ``seed``; the sum is formed in float64 and rounded once to the values' type."""
     out = numba.carray(_values_at(out_at, like), (count,))
     source = numba.carray(_values_at(source_at if source_at else out_at, like), (count,))
-    for block in range(first, last):
-        counter = _mixed(np.uint64(seed) ^ (np.uint64(block) * _BLOCK_MIX))
-        stop = min(count, (block + 1) * BLOCK)
-        if source_at:
-            for k in range(block * BLOCK, stop):
-                value, counter = _normal_from(counter)
-                out[k] = source[k] + scale * value
-        else:
-            for k in range(block * BLOCK, stop):
-                value, counter = _normal_from(counter)
-                out[k] = scale * value
+    counter = _mixed(np.uint64(seed))
+    if source_at:
+        for k in range(count):
+            value, counter = _normal_from(counter)
+            out[k] = source[k] + scale * value
+    else:
+        for k in range(count):
+            value, counter = _normal_from(counter)
+            out[k] = scale * value
 
 
 @intrinsic
@@ -132,11 +125,10 @@ def _octant_pair(uniform, angle, factor):
 
 
 @_vector
-def add_normal32_at(source_at, out_at, count, first, last, scale, seed, like):
-    """float32 version of :func:`add_normal_at` for the blocks ``[first, last)`` of
-    ``2 PAIRS`` entries, by the Box-Muller transform in vectorised passes: pair ``p`` of
-    block entries ``(j, j + PAIRS)`` takes one SplitMix64 output of counter
-    ``seed + p golden``, 24 bits for ``u1`` in ``(0, 1]`` (so ``|xi| <= 5.77``, as for
+def add_normal32_at(source_at, out_at, count, scale, seed, like):
+    """float32 version of :func:`add_normal_at` by the Box-Muller transform in vectorised
+    passes over blocks of ``2 PAIRS`` entries: pair ``p`` of block entries
+    ``(j, j + PAIRS)`` takes one SplitMix64 output of counter ``seed + p golden``, 24 bits for ``u1`` in ``(0, 1]`` (so ``|xi| <= 5.77``, as for
     torch's float32 normals), 24 bits for the angle ``t``: ``(r cos t, r sin t)`` with
     ``r = sqrt(-2 ln u1)``. The last block may be short (its second half shorter)."""
     out = numba.carray(_values_at(out_at, like), (count,))
@@ -145,7 +137,7 @@ def add_normal32_at(source_at, out_at, count, first, last, scale, seed, like):
     angle = np.empty(PAIRS, np.int32)
     base = np.uint64(seed)
     factor = _F(scale)
-    for block in range(first, last):
+    for block in range(-(-count // (2 * PAIRS))):
         start = block * 2 * PAIRS
         pairs = min(PAIRS, (count - start + 1) // 2)
         offset = np.uint64(block * PAIRS)
@@ -250,7 +242,8 @@ def masked_at(values_at, mask_at, out_at, count, like):
     values = numba.carray(_values_at(values_at, like), (count,))
     mask = numba.carray(_values_at(mask_at, _BYTES), (count,))
     out = numba.carray(_values_at(out_at, like), (count,))
-    zero = values[0] - values[0] if count else 0.0
+    conv = np.zeros(1, like.dtype)
+    zero = conv[0]
     for k in range(count):
         out[k] = values[k] if mask[k] else zero
 
@@ -304,9 +297,9 @@ def clip_scale_backward_at(grad_at, grad_stride, raw_at, raw_stride, rows, cols,
     the input-range gradient ``sum(min(g, 0) [x >= r]) - sum(max(g, 0) [x <= -r])``
     (float64) and the number of inputs with ``|x| < r``."""
     out = numba.carray(_values_at(out_at if out_at else grad_at, like), (rows, cols))
-    conv = np.empty(1, like.dtype)
+    conv = np.zeros(2, like.dtype)
     conv[0] = bound
-    r = conv[0]
+    r, zero = conv[0], conv[1]
     total = 0.0
     inside = 0
     for row in range(rows):
@@ -326,7 +319,7 @@ def clip_scale_backward_at(grad_at, grad_stride, raw_at, raw_stride, rows, cols,
             for k in range(cols):
                 x = raw[k]
                 g = grad[k] / r
-                target[k] = g if (x >= -r) & (x <= r) else g - g
+                target[k] = g if (x >= -r) & (x <= r) else zero
     return total, inside
 
 

@@ -168,7 +168,10 @@ def _normal_rest(z, counter):
 
 @_inline
 def _normal(rng):
-    """:func:`_normal_from` on the stream whose counter is ``rng[0]``."""
+    """:func:`_normal_from` on the stream whose counter is ``rng[0]`` (the same draws).
+    Its own loop rather than a call of :func:`_normal_from`: stored before the value is
+    formed, the counter does not hold up the next draw (a fill of 131k normals took
+    0.51 ms this way, 0.73 ms through ``_normal_from`` with an array counter)."""
     while True:
         z = _next64(rng)
         layer = int(z & _LAYER)

@@ -10,8 +10,7 @@ devices and dtypes, numba missing, under ``torch.compile``).
 Normals come from SplitMix64 streams seeded by one draw from the caller's
 ``torch.Generator`` (reproducible under ``torch.manual_seed``): float32 ones by a
 vectorised Box-Muller transform (about 1.7 ns each on one core, torch's ``randn`` about
-4 ns), float64 ones by the ziggurat; the kernels take a range of blocks of entries,
-each with a stream of its own, so that a draw could be split without changing its values.
+4 ns), float64 ones by the ziggurat.
 """
 
 from typing import Any, Optional, Tuple
@@ -19,7 +18,8 @@ from typing import Any, Optional, Tuple
 import torch
 from torch import Tensor
 
-from aihwkit.simulator.rpu_base.kernels.fused import LIKE, _compiles, available
+from aihwkit.simulator.rpu_base.kernels.fused import (
+    LIKE, _compiles, available, generator_seed)
 from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
 
 _MODULE: dict = {}
@@ -48,23 +48,15 @@ def _any_layout(tensor: Tensor) -> bool:
     return tensor.dtype in LIKE and tensor.is_cpu and available() and not _is_compiling()
 
 
-def _seed(generator: Optional[torch.Generator]) -> int:
-    """One draw in ``[0, 2^63)`` from ``generator`` (torch's default one when ``None``)."""
-    return int(torch.empty((), dtype=torch.int64).random_(generator=generator))
-
-
 def _add_normal(source: Optional[Tensor], out: Tensor, scale: float, seed: int) -> None:
     """``out = source + scale xi`` (``source`` ``None``: ``scale xi``) in one thread: a
     second thread measured no faster beside torch's intra-op threads, which keep spinning
     on the other cores after each parallel operation."""
     module = _kernels()
-    count = out.numel()
-    if out.dtype == torch.float32:   # vectorised Box-Muller
-        kernel, size = module.add_normal32_at, 2 * module.PAIRS
-    else:                            # ziggurat in float64
-        kernel, size = module.add_normal_at, module.BLOCK
-    kernel(0 if source is None else source.data_ptr(), out.data_ptr(), count, 0,
-           -(-count // size), float(scale), seed, LIKE[out.dtype])
+    # float32: vectorised Box-Muller; float64: the ziggurat in float64
+    kernel = module.add_normal32_at if out.dtype == torch.float32 else module.add_normal_at
+    kernel(0 if source is None else source.data_ptr(), out.data_ptr(), out.numel(),
+           float(scale), seed, LIKE[out.dtype])
 
 
 def normal(like: Tensor, scale: float, generator: Optional[torch.Generator]) -> Tensor:
@@ -76,7 +68,7 @@ def normal(like: Tensor, scale: float, generator: Optional[torch.Generator]) -> 
                             dtype=like.dtype)
         return noise.mul_(scale) if scale != 1.0 else noise
     out = torch.empty(like.shape, dtype=like.dtype)
-    _add_normal(None, out, scale, _seed(generator))
+    _add_normal(None, out, scale, generator_seed(generator))
     return out
 
 
@@ -87,7 +79,7 @@ def add_normal(values: Tensor, scale: float,
     if not applies(values):
         return None
     out = torch.empty(values.shape, dtype=values.dtype)
-    _add_normal(values, out, scale, _seed(generator))
+    _add_normal(values, out, scale, generator_seed(generator))
     return out
 
 
@@ -115,7 +107,7 @@ def output_stage_(values: Tensor, noise: float, step: float, bound: float,
     if not applies(values):
         return None
     if noise > 0:
-        _add_normal(values, values, noise, _seed(generator))
+        _add_normal(values, values, noise, generator_seed(generator))
     flags = _kernels().quantize_at(values.data_ptr(), values.numel(), float(step),
                                    float(bound), LIKE[values.dtype])
     if _increment_version is not None and values.requires_grad:
@@ -196,15 +188,17 @@ def clip_scale(values: Tensor, bound: float) -> Optional[Tensor]:
 
 def clip_scale_backward(grad: Tensor, raw: Tensor, bound: float, input_grad: bool
                         ) -> Optional[Tuple[Optional[Tensor], float, int]]:
-    """Backward of :func:`clip_scale` in one compiled pass: with ``g = grad / r``, the
+    """Backward of :func:`clip_scale` in one compiled call: with ``g = grad / r``, the
     input gradient (``g`` where ``-r <= x <= r``, else 0; only with ``input_grad``), the
     input-range gradient sum ``sum(min(g, 0) [x >= r]) - sum(max(g, 0) [x <= -r])``
     (float64) and the number of inputs with ``|x| < r``; ``None`` where it does not
     apply."""
     if grad.shape != raw.shape or grad.dtype != raw.dtype or grad.dim() != 2:
         return None
+    if _rows(grad) is None:   # e.g. an expanded gradient: one contiguous copy
+        grad = grad.contiguous()
     grad_stride, raw_stride = _rows(grad), _rows(raw)
-    if grad_stride is None or raw_stride is None or not _any_layout(grad) or not raw.is_cpu:
+    if raw_stride is None or not _any_layout(grad) or not raw.is_cpu:
         return None
     out = torch.empty(grad.shape, dtype=grad.dtype) if input_grad else None
     total, inside = _kernels().clip_scale_backward_at(

@@ -162,10 +162,16 @@ def normal_modifier(values: Tensor, multiplicative: bool, std: float, relative: 
     not apply (see :func:`_compiles`; more than :data:`MODIFIER_SIZE` weights)."""
     if not _compiles(values, MODIFIER_SIZE):
         return False
-    seed = torch.empty(1, dtype=torch.int64).random_(generator=generator).numpy()[0]
     _kernel("normal_modifier")(as_array(values).reshape(-1), bool(multiplicative),
-                               float(std), bool(relative), float(assumed), int(seed))
+                               float(std), bool(relative), float(assumed),
+                               generator_seed(generator))
     return True
+
+
+def generator_seed(generator: Optional[torch.Generator]) -> int:
+    """A stream seed in ``[0, 2^63)`` for a compiled kernel: one draw from ``generator``
+    (torch's default generator when ``None``)."""
+    return int(torch.empty((), dtype=torch.int64).random_(generator=generator))
 
 
 # up to this many entries a saturation mask is one compiled pass (larger ones: torch)
