@@ -1,8 +1,10 @@
 """numba kernels of :mod:`~aihwkit.simulator.rpu_base.kernels.fused` (imported on first use).
 
-Arithmetic on device values stays in the state's floating point type (a one-element
-scratch array of that type converts the float64 noise factors), so that without noise
-every pulse rounds exactly as the torch reference does.
+Arithmetic on device values stays in the state's floating point type (the float64 noise
+factors are rounded to it first, :func:`_rounded_like`), so that without noise every pulse
+rounds exactly as the torch reference does. Helpers called per pulse take and return
+scalars (the stream's counter too): an array handed to them costs reference counting on
+every call even where they are inlined.
 """
 
 import math
@@ -56,8 +58,6 @@ def _values_at(typingctx, address, like):  # pylint: disable=unused-argument
     return sig, codegen
 
 
-
-
 @_inline
 def _mixed(z):
     """SplitMix64's output function of the counter value ``z``."""
@@ -75,9 +75,11 @@ def _next64(rng):
 
 
 @_inline
-def _uniform(rng):
-    """Uniform on [0, 1) with 53 random bits."""
-    return float(_next64(rng) >> _S11) * _INV53
+def _uniform_from(counter):
+    """Uniform on [0, 1) with 53 random bits from the SplitMix64 stream at ``counter``;
+    returns the value and the advanced counter."""
+    counter += _GOLDEN
+    return float(_mixed(counter) >> _S11) * _INV53, counter
 
 
 def _ziggurat_tables(layers: int = 128, edge: float = 3.442619855899,
@@ -166,46 +168,37 @@ def _normal_rest(z, counter):
         z = _mixed(counter)
 
 
-@_inline
-def _normal(rng):
-    """:func:`_normal_from` on the stream whose counter is ``rng[0]`` (the same draws).
-    Its own loop rather than a call of :func:`_normal_from`: stored before the value is
-    formed, the counter does not hold up the next draw (a fill of 131k normals took
-    0.51 ms this way, 0.73 ms through ``_normal_from`` with an array counter)."""
-    while True:
-        z = _next64(rng)
-        layer = int(z & _LAYER)
-        signed = np.int64(np.int32(np.uint32(z >> _S32)))
-        if abs(signed) < _ZK[layer]:
-            return signed * _ZW[layer]
-        accepted, value, rng[0] = _outside(layer, signed, rng[0])
-        if accepted:
-            return value
+@_intrinsic
+def _rounded_like(typingctx, value, witness):  # pylint: disable=unused-argument
+    """``value`` converted to the floating point type of ``witness`` (rounded to nearest,
+    as a store into an array of that type rounds it)."""
+    sig = witness(value, witness)
+
+    def codegen(context, builder, signature, args):
+        return context.cast(builder, args[0], signature.args[0], signature.return_type)
+    return sig, codegen
 
 
 @_inline
-def _pulse_run(w, n, a, c, lo, hi, sigma, mult, rng, scratch):
+def _pulse_run(w, n, a, c, lo, hi, sigma, mult, counter):
     """``n`` pulses of mean step ``a w + c`` on one device value, each with its own
-    noise draw and a clip to ``[lo, hi]``."""
+    noise draw and a clip to ``[lo, hi]``; returns the value and the advanced counter of
+    the SplitMix64 stream. The noise factor is rounded to the value's type before it
+    scales the step, as the torch reference computes it."""
     if sigma <= 0.0:
         for _ in range(n):
             w = w + (a * w + c)
             w = lo if w < lo else (hi if w > hi else w)
-        return w
-    # the stream's counter in a local (a register) for the run, stored back after it
-    counter = rng[0]
+        return w, counter
     for _ in range(n):
         step = a * w + c
         value, counter = _normal_from(counter)
         if mult:
-            scratch[0] = 1.0 + sigma * value
-            w = w + step * scratch[0]
+            w = w + step * _rounded_like(1.0 + sigma * value, w)
         else:
-            scratch[0] = sigma * value
-            w = (w + step) + scratch[0] * abs(c)
+            w = (w + step) + _rounded_like(sigma * value, w) * abs(c)
         w = lo if w < lo else (hi if w > hi else w)
-    rng[0] = counter
-    return w
+    return w, counter
 
 
 @_inline
@@ -255,7 +248,7 @@ def _lowest_bit(typingctx, value):  # pylint: disable=unused-argument
 
 @_inline
 def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length, work,
-                  sigma, mult, rng, scratch):
+                  sigma, mult, rng):
     """The coincidences of one sample's trains (``length`` bits), applied pulse by pulse.
 
     Costs in proportion to the pulses, not to the tile: the columns whose train holds
@@ -264,6 +257,7 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
     """
     offsets, columns, cursor, counts, hits = work
     x_size = x_bits.shape[0]
+    counter = rng[0]
     for k in range(length + 1):
         offsets[k] = 0
     for j in range(x_size):
@@ -305,9 +299,10 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
             else:
                 a = table[idx, 2]
                 c = table[idx, 3]
-            state[idx] = _pulse_run(state[idx], n, a, c, table[idx, 4], table[idx, 5],
-                                    sigma, mult, rng, scratch)
+            state[idx], counter = _pulse_run(state[idx], n, a, c, table[idx, 4],
+                                             table[idx, 5], sigma, mult, counter)
             touched[idx] = True
+    rng[0] = counter
 
 
 @_jit
@@ -320,12 +315,12 @@ def _work_buffers(x_size):
 
 
 @_inline
-def _sample_buffers(x_size, d_size, state, seed):
-    """The generator (seeded), a scratch value of the state's type, the trains and signs
-    of one sample and the :func:`_work_buffers` of an update."""
+def _sample_buffers(x_size, d_size, seed):
+    """The generator (seeded), the trains and signs of one sample and the
+    :func:`_work_buffers` of an update."""
     rng = np.empty(1, np.uint64)
     rng[0] = np.uint64(seed)
-    return (rng, np.empty(1, state.dtype), np.empty(x_size, np.uint64),
+    return (rng, np.empty(x_size, np.uint64),
             np.empty(d_size, np.uint64), np.empty(x_size, np.int8), np.empty(d_size, np.int8),
             _work_buffers(x_size))
 
@@ -344,7 +339,7 @@ def _base_train(lam, gran, desired, fixed_bl, ublm):
 @_inline
 def _update_sample(xb, db, state, table, touched, lam, direction, gran, desired, ublm, um,
                    um_grad_scale, res, sto_round, sigma, mult, base_bl, base_scale, rng,
-                   scratch, x_bits, d_bits, x_sign, d_sign, work):
+                   x_bits, d_bits, x_sign, d_sign, work):
     """Trains and pulses of one sample ``(xb [X], db [D])`` of a stochastic update."""
     x_size = xb.shape[0]
     d_size = db.shape[0]
@@ -378,7 +373,7 @@ def _update_sample(xb, db, state, table, touched, lam, direction, gran, desired,
         # up pulses where -sign(lr) sign(d) sign(x) > 0
         d_sign[i] = -direction if db[i] > 0 else direction
     _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, bl, work,
-                  sigma, mult, rng, scratch)
+                  sigma, mult, rng)
 
 
 @_jit
@@ -391,13 +386,13 @@ def fused_update(x, d, state, table, touched, lam, direction, gran, desired, fix
     ``[D X]`` (set where a pulse arrived); ``lam = |lr|``, ``direction = sign(lr)``,
     ``gran`` the granularity.
     """
-    rng, scratch, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
-        x.shape[1], d.shape[1], state, seed)
+    rng, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
+        x.shape[1], d.shape[1], seed)
     base_bl, base_scale = _base_train(lam, gran, desired, fixed_bl, ublm)
     for b in range(x.shape[0]):
         _update_sample(x[b], d[b], state, table, touched, lam, direction, gran, desired, ublm,
                        um, um_grad_scale, res, sto_round, sigma, mult, base_bl, base_scale,
-                       rng, scratch, x_bits, d_bits, x_sign, d_sign, work)
+                       rng, x_bits, d_bits, x_sign, d_sign, work)
 
 
 @_jit
@@ -409,8 +404,8 @@ def fused_line_update(values, lines, columns, x_size, d_size, state, table, touc
     without building the one-hot operands (the same values and draws as with them).
     The line indices must be valid (:func:`lines_in_range`)."""
     hot = np.zeros(x_size if columns else d_size, values.dtype)
-    rng, scratch, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
-        x_size, d_size, state, seed)
+    rng, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
+        x_size, d_size, seed)
     base_bl, base_scale = _base_train(lam, gran, desired, fixed_bl, ublm)
     for k in range(values.shape[0]):
         line = lines[k]
@@ -418,7 +413,7 @@ def fused_line_update(values, lines, columns, x_size, d_size, state, table, touc
         xb, db = (hot, values[k]) if columns else (values[k], hot)
         _update_sample(xb, db, state, table, touched, lam, direction, gran, desired, ublm, um,
                        um_grad_scale, res, sto_round, sigma, mult, base_bl, base_scale, rng,
-                       scratch, x_bits, d_bits, x_sign, d_sign, work)
+                       x_bits, d_bits, x_sign, d_sign, work)
         hot[line] = 0.0
 
 
@@ -475,10 +470,10 @@ def normal_modifier(values, mult, std, relative, assumed, seed):
         conv[0] = peak if peak > 0 else 1.0
     conv[1] = std
     scale = conv[1] * conv[0]
-    rng = np.empty(1, np.uint64)
-    rng[0] = np.uint64(seed)
+    counter = np.uint64(seed)
     for k in range(values.shape[0]):
-        conv[1] = _normal(rng)
+        draw, counter = _normal_from(counter)
+        conv[1] = draw
         if mult:
             values[k] = values[k] * (1.0 + conv[1] * scale)
         else:
@@ -536,9 +531,7 @@ def _exponents_below(bits, exponent):
 @_jit
 def counts_update(counts, state, table, touched, sigma, mult, seed):
     """Signed counts ``[B, D X]`` applied sample by sample, pulse by pulse."""
-    rng = np.empty(1, np.uint64)
-    rng[0] = np.uint64(seed)
-    scratch = np.empty(1, state.dtype)
+    counter = np.uint64(seed)
     for b in range(counts.shape[0]):
         for idx in range(counts.shape[1]):
             n = counts[b, idx]
@@ -551,8 +544,8 @@ def counts_update(counts, state, table, touched, sigma, mult, seed):
                 a = table[idx, 2]
                 c = table[idx, 3]
                 n = -n
-            state[idx] = _pulse_run(state[idx], n, a, c, table[idx, 4], table[idx, 5],
-                                    sigma, mult, rng, scratch)
+            state[idx], counter = _pulse_run(state[idx], n, a, c, table[idx, 4],
+                                             table[idx, 5], sigma, mult, counter)
             touched[idx] = True
 
 

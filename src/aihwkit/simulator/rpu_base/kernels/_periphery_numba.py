@@ -11,7 +11,7 @@ import numba
 import numpy as np
 
 from aihwkit.simulator.rpu_base.kernels._fused_numba import (
-    _next64, _normal, _uniform, _values_at)
+    _next64, _normal_from, _uniform_from, _values_at)
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -46,8 +46,7 @@ def prepare(x, u, divisor, multiplier, w_std, kind, thres, zero_shortcut, inp_st
     conv[0] = 0.0
     zero = conv[0]
     bounded = math.isfinite(inp_bound)
-    rng = np.empty(1, np.uint64)
-    rng[0] = np.uint64(seed)
+    counter = np.uint64(seed)   # the stream's counter, a local (see _fused_numba)
     has_factor = kind > 0 or reduction != 1.0
     for r in range(rows):
         factor = one
@@ -81,7 +80,8 @@ def prepare(x, u, divisor, multiplier, w_std, kind, thres, zero_shortcut, inp_st
             for j in range(size):
                 value = x[r, j] * c
                 if sto_round:
-                    conv[0] = _uniform(rng)
+                    draw, counter = _uniform_from(counter)
+                    conv[0] = draw
                     value = value + (conv[0] - np.float32(0.5))
                 u[r, j] = np.rint(value) * step_t
         elif has_factor:
@@ -98,7 +98,8 @@ def prepare(x, u, divisor, multiplier, w_std, kind, thres, zero_shortcut, inp_st
                 elif value > bound_t:
                     value = bound_t
             if inp_noise > 0.0:
-                conv[0] = _normal(rng)
+                draw, counter = _normal_from(counter)
+                conv[0] = draw
                 value = value + noise_t * conv[0]
             u[r, j] = value
         if w_noise > 0.0:
@@ -123,8 +124,7 @@ def finalize(v, fail, multiplier, w_std, w_noise, out_noise, out_inv, quantized,
     conv[2] = gain
     inv_t, bound_t, gain_t = conv[0], conv[1], conv[2]
     bounded = math.isfinite(bound)
-    rng = np.empty(1, np.uint64)
-    rng[0] = np.uint64(seed)
+    counter = np.uint64(seed)
     noise_std = out_noise * (out_inv if quantized else 1.0)
     any_fail = False
     for r in range(rows):
@@ -132,16 +132,19 @@ def finalize(v, fail, multiplier, w_std, w_noise, out_noise, out_inv, quantized,
         for j in range(size):
             value = v[r, j]
             if w_noise > 0.0:
-                conv[3] = w_std[r] * _normal(rng)
+                draw, counter = _normal_from(counter)
+                conv[3] = w_std[r] * draw
                 value = value + conv[3]
             if out_noise > 0.0:
-                conv[3] = noise_std * _normal(rng)
+                draw, counter = _normal_from(counter)
+                conv[3] = noise_std * draw
                 value = conv[3] + inv_t * value if quantized else conv[3] + value
             elif quantized:
                 value = value * inv_t
             if quantized:
                 if sto_round:
-                    conv[3] = _uniform(rng)
+                    draw, counter = _uniform_from(counter)
+                    conv[3] = draw
                     value = value + (conv[3] - np.float32(0.5))
                 value = np.rint(value)
             if bounded:
