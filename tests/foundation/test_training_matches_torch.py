@@ -71,3 +71,31 @@ def test_plain_torch_lr_scheduler_and_group_lr():
     (layer(torch.randn(2, 3)).sum()).backward()
     opt.step()
     assert abs(layer.analog_module.get_learning_rate() - 0.05) < 1e-9
+
+
+def test_digital_parameters_step_bit_for_bit_as_torch_sgd():
+    """AnalogSGD steps plain groups itself and hands the rest to torch: either way the
+    digital parameters end exactly where torch's SGD puts them."""
+    options = [{}, {"foreach": True}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True},
+               {"weight_decay": 0.01}, {"maximize": True}, {"momentum": 0.5, "dampening": 0.2}]
+    x = torch.randn(12, 5)
+    y = torch.randn(12, 3)
+    for opts in options:
+        torch.manual_seed(1)
+        ours = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3))
+        theirs = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(),
+                                     torch.nn.Linear(4, 3))
+        theirs.load_state_dict(ours.state_dict())
+        opt_a = AnalogSGD(ours.parameters(), lr=0.1, **opts)
+        opt_d = torch.optim.SGD(theirs.parameters(), lr=0.1, **opts)
+        for step in range(6):
+            if step == 3:   # a changed learning rate is taken at the next step
+                for opt in (opt_a, opt_d):
+                    opt.param_groups[0]["lr"] = 0.03
+            for model, opt in ((ours, opt_a), (theirs, opt_d)):
+                opt.zero_grad()
+                ((model(x[2 * step:2 * step + 2]) - y[2 * step:2 * step + 2]) ** 2).sum() \
+                    .backward()
+                opt.step()
+        for mine, ref in zip(ours.parameters(), theirs.parameters()):
+            assert torch.equal(mine, ref), opts

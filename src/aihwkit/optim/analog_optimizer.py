@@ -98,7 +98,7 @@ class AnalogOptimizerMixin:
                     loss = closure()
             synchronize_traces([param for _, param in contexts])
             self._check_step_inputs()
-            super().step(None, **kwargs)  # type: ignore[misc]
+            self._digital_step(**kwargs)
             tiles = []
             for group, param in contexts:
                 tile = param.analog_tile
@@ -120,6 +120,10 @@ class AnalogOptimizerMixin:
             for _, param in contexts:
                 param.reset()
         return loss
+
+    def _digital_step(self, **kwargs: Any) -> None:
+        """The wrapped torch optimizer's step of the digital parameters."""
+        super().step(None, **kwargs)  # type: ignore[misc]
 
     def set_learning_rate(self, learning_rate: float = 0.1) -> None:
         """Set the learning rate of every group and tile (a finite number >= 0)."""
@@ -189,6 +193,28 @@ def _flat(tensors: Any, trans: bool) -> Any:
 
 class AnalogSGD(AnalogOptimizerMixin, SGD):
     """``torch.optim.SGD`` that also updates analog tiles."""
+
+    def _digital_step(self, **kwargs: Any) -> None:
+        """Plain SGD groups (no momentum, weight decay, maximize, differentiable or fused
+        step; a float learning rate) step ``p <- p - lr * grad`` here, the arithmetic of
+        torch's SGD for them (``p.add_(grad, alpha=-lr)``) without its per-call set-up;
+        anything else goes to torch's SGD."""
+        if kwargs or not all(_plain_sgd(group) for group in self.param_groups):
+            super()._digital_step(**kwargs)
+            return
+        for group in self.param_groups:
+            alpha = -group["lr"]
+            for param in group["params"]:
+                grad = param.grad
+                if grad is not None and not isinstance(param, AnalogContext):
+                    param.add_(grad, alpha=alpha)
+
+
+def _plain_sgd(group: Dict[str, Any]) -> bool:
+    """Whether an SGD parameter group steps ``p - lr * grad`` and nothing else."""
+    return (type(group["lr"]) is float and not group["momentum"]
+            and not group["weight_decay"] and not group["maximize"]
+            and not group.get("differentiable") and not group.get("fused"))
 
 
 class AnalogAdam(AnalogOptimizerMixin, Adam):
