@@ -9,6 +9,7 @@ from torch.optim import SGD, Adam, Optimizer
 
 from aihwkit.exceptions import ArgumentError, TileError
 from aihwkit.optim.distributed import synchronize_traces
+from aihwkit.simulator.rpu_base.kernels.fused import finite_many_on_cpu
 from aihwkit.simulator.rpu_base.kernels.threads import SmallWork
 from aihwkit.simulator.tiles.finite_checks import all_finite
 from aihwkit.simulator.tiles.context import AnalogContext
@@ -150,9 +151,12 @@ def _check_lr(value: Any, name: str) -> float:
 
 def _all_finite(tensors: List[Tensor]) -> bool:
     """Whether every tensor holds only finite values (one host read per device at
-    most)."""
+    most; sparse and complex tensors: one each)."""
+    finite, rest = finite_many_on_cpu(tensors)
+    if not finite:
+        return False
     dense = []
-    for tensor in tensors:
+    for tensor in rest:
         if not tensor.numel():
             continue
         if tensor.layout != torch.strided or tensor.is_complex():

@@ -137,14 +137,22 @@ def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
 
 def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
     """Whether every entry of the dense CPU float32/float64 tensors among ``tensors`` is
-    finite (:func:`finite_on_cpu` each); also returns the tensors this check does not
-    apply to."""
+    finite (:func:`finite_on_cpu` each; the conditions that hold for all of them tested
+    once); also returns the tensors this check does not apply to."""
+    if not tensors or not available() or _is_compiling():
+        return True, list(tensors)
     rest = []
+    check = _KERNELS.get("finite_at") or _kernel("finite_at")
     for tensor in tensors:
-        found = finite_on_cpu(tensor)
-        if found is None:
+        like = LIKE.get(tensor.dtype)
+        if like is None or not tensor.is_cpu or tensor.layout is not torch.strided:
             rest.append(tensor)
-        elif not found:
+            continue
+        if tensor.is_contiguous():
+            found = check(tensor.data_ptr(), tensor.numel(), like)
+        else:
+            found = finite_on_cpu(tensor)
+        if not found:
             return False, rest
     return True, rest
 
