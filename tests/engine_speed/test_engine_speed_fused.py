@@ -321,23 +321,41 @@ def test_without_numba_the_torch_kernels_run(monkeypatch):
         fused.fused_counts_pulses
 
 
+LINE_SETTINGS = {
+    "managed": ({"update_management": True, "update_bl_management": True, "desired_bl": 10},
+                0.02),
+    "managed_negative_lr": ({"update_management": True, "update_bl_management": True,
+                             "desired_bl": 10}, -0.02),
+    "quantized_stochastic": ({"update_management": True, "update_bl_management": False,
+                              "desired_bl": 12, "res": 0.1, "sto_round": True}, 0.02),
+    "unmanaged": ({"update_management": False, "update_bl_management": False,
+                   "desired_bl": 7}, 0.003),
+}
+
+
 @pytest.mark.parametrize("columns", [False, True])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_line_writes_equal_the_one_hot_update(columns, dtype):
+@pytest.mark.parametrize("settings", sorted(LINE_SETTINGS))
+def test_line_writes_equal_the_one_hot_update(columns, dtype, settings):
     """The compiled line writes give the values and draws of the whole update of their
-    one-hot cycles (noisy device, repeated lines, update management forced on)."""
+    one-hot cycles (noisy device, repeated lines, an all-zero line; with and without
+    update management, quantized stochastically rounded probabilities, either sign of
+    the learning rate)."""
     config = CASES["soft_bounds_all_slopes"](0.3)
     gen = torch.Generator().manual_seed(5)
     size, count = (ROWS, COLS) if columns else (COLS, ROWS)
-    lines = torch.tensor([3, 0, count - 1, 3, 7])
+    lines = torch.tensor([3, 0, count - 1, 3, 7, 5])
     values = torch.randint(-4, 5, (lines.numel(), size), generator=gen).to(dtype)
-    up = UpdateParameters(update_management=True, update_bl_management=True, desired_bl=10)
+    values[-1] = 0.0
+    fields, lr = LINE_SETTINGS[settings]
+    up = UpdateParameters(**fields)
     one_hot = torch.zeros(lines.numel(), count, dtype=dtype)
     one_hot[torch.arange(lines.numel()), lines] = 1.0
     x, d = (one_hot, values) if columns else (values, one_hot)
     expected, got = make(config, dtype, seed=11), make(config, dtype, seed=11)
-    fused.fused_update(expected, x, d, 0.02, expected.granularity(), up)
-    fused.fused_line_update(got, lines, values, 0.02, got.granularity(), up, columns)
+    for _ in range(2):   # the second call starts from written weights
+        fused.fused_update(expected, x, d, lr, expected.granularity(), up)
+        fused.fused_line_update(got, lines, values, lr, got.granularity(), up, columns)
     assert torch.equal(got.get_weights(), expected.get_weights())
     assert torch.equal(got.rng.generator.get_state(), expected.rng.generator.get_state())
     assert (got.get_weights() != 0).any()

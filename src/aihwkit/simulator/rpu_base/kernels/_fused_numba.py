@@ -202,37 +202,76 @@ def _pulse_run(w, n, a, c, lo, hi, sigma, mult, counter):
 
 
 @_inline
+def _probability(value, scale, res, sto_round, counter):
+    """The pulse probability ``|value| scale`` of one train, quantized to ``res`` when
+    ``res > 0`` (stochastically rounded with ``sto_round``, one uniform draw); returns it
+    and the advanced counter."""
+    p = abs(value) * scale
+    if res > 0.0:
+        if sto_round:
+            counter += _GOLDEN
+            uniform = float(_mixed(counter) >> _S11) * _INV53
+            p = res * np.rint(p / res + uniform - 0.5)
+        else:
+            p = res * np.rint(p / res)
+    return p, counter
+
+
+@_inline
+def _train(p, length, full, counter):
+    """A Bernoulli train of ``length`` bits (``full``: all of them set) with probability
+    ``p``: one 64-bit draw per two bits where ``0 < p < 1``. Returns the bits and the
+    advanced counter."""
+    if p >= 1.0:
+        return full, counter
+    bits = np.uint64(0)
+    if p > 0.0:
+        # a 32-bit draw u is below p 2^32 exactly when u < ceil(p 2^32): integer
+        # compares, set without branches (the outcomes are random, branches mispredict)
+        threshold = np.uint64(math.ceil(p * _TWO32))
+        k = 0
+        while k < length:
+            counter += _GOLDEN
+            z = _mixed(counter)
+            bits |= np.uint64((z & _LOW32) < threshold) << np.uint64(k)
+            bits |= np.uint64((z >> _S32) < threshold) << np.uint64(k + 1)
+            k += 2
+        bits &= full
+    return bits, counter
+
+
+@_inline
+def _full_bits(length):
+    """The train with all ``length`` bits set."""
+    return _ALL if length == 64 else (_ONE << np.uint64(length)) - _ONE
+
+
+@_inline
 def _masks(values, scale, length, res, sto_round, out, rng):
     """Bernoulli trains of ``length`` bits with probabilities ``|v| scale`` (quantized to
     ``res`` when ``res > 0``, stochastically rounded with ``sto_round``)."""
-    full = _ALL if length == 64 else (_ONE << np.uint64(length)) - _ONE
+    full = _full_bits(length)
     counter = rng[0]   # in a local for the trains, stored back after them
     for j in range(values.shape[0]):
-        p = abs(values[j]) * scale
-        if res > 0.0:
-            if sto_round:
-                counter += _GOLDEN
-                uniform = float(_mixed(counter) >> _S11) * _INV53
-                p = res * np.rint(p / res + uniform - 0.5)
-            else:
-                p = res * np.rint(p / res)
-        bits = np.uint64(0)
-        if p >= 1.0:
-            bits = full
-        elif p > 0.0:
-            # a 32-bit draw u is below p 2^32 exactly when u < ceil(p 2^32): integer
-            # compares, set without branches (the outcomes are random, branches mispredict)
-            threshold = np.uint64(math.ceil(p * _TWO32))
-            k = 0
-            while k < length:
-                counter += _GOLDEN
-                z = _mixed(counter)
-                bits |= np.uint64((z & _LOW32) < threshold) << np.uint64(k)
-                bits |= np.uint64((z >> _S32) < threshold) << np.uint64(k + 1)
-                k += 2
-            bits &= full
-        out[j] = bits
+        p, counter = _probability(values[j], scale, res, sto_round, counter)
+        out[j], counter = _train(p, length, full, counter)
     rng[0] = counter
+
+
+@_inline
+def _one_hot_train(line, size, scale, length, res, sto_round, counter):
+    """:func:`_masks` of the one-hot vector ``e_line`` of ``size`` entries: the train of
+    entry ``line`` (probability ``scale``) and the counter advanced as the whole vector
+    advances it (each zero entry takes one draw when ``res > 0`` and ``sto_round``, and
+    never gets a pulse: ``rint(u - 1/2) = 0`` for ``u`` in [0, 1))."""
+    zero_draws = res > 0.0 and sto_round
+    if zero_draws:
+        counter += _GOLDEN * np.uint64(line)
+    p, counter = _probability(1.0, scale, res, sto_round, counter)
+    bits, counter = _train(p, length, _full_bits(length), counter)
+    if zero_draws:
+        counter += _GOLDEN * np.uint64(size - 1 - line)
+    return bits, counter
 
 
 @_intrinsic
@@ -247,20 +286,14 @@ def _lowest_bit(typingctx, value):  # pylint: disable=unused-argument
 
 
 @_inline
-def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length, work,
-                  sigma, mult, rng):
-    """The coincidences of one sample's trains (``length`` bits), applied pulse by pulse.
-
-    Costs in proportion to the pulses, not to the tile: the columns whose train holds
-    bit ``k`` are listed once, then every row visits only the columns of its own bits.
-    ``work`` is a :func:`_work_buffers` tuple.
-    """
-    offsets, columns, cursor, counts, hits = work
-    x_size = x_bits.shape[0]
-    counter = rng[0]
+def _list_columns(x_bits, length, work):
+    """Fill the per-bit column lists of ``work`` (a :func:`_work_buffers` tuple): the
+    columns whose train holds bit ``k`` are ``columns[offsets[k]:offsets[k + 1]]``, in
+    ascending order."""
+    offsets, columns, cursor, _, _ = work
     for k in range(length + 1):
         offsets[k] = 0
-    for j in range(x_size):
+    for j in range(x_bits.shape[0]):
         bits = x_bits[j]
         while bits != 0:
             offsets[np.int64(_lowest_bit(bits)) + 1] += 1
@@ -268,14 +301,26 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
     for k in range(length):
         offsets[k + 1] += offsets[k]
         cursor[k] = offsets[k]
-    for j in range(x_size):
+    for j in range(x_bits.shape[0]):
         bits = x_bits[j]
         while bits != 0:
             k = np.int64(_lowest_bit(bits))
             columns[cursor[k]] = j
             cursor[k] += 1
             bits &= bits - _ONE
-    for i in range(d_bits.shape[0]):
+
+
+@_inline
+def _apply_rows(state, table, touched, d_bits, d_sign, first, last, x_sign, work, sigma,
+                mult, counter):
+    """The coincidences of rows ``first .. last - 1`` (trains ``d_bits``, signs
+    ``d_sign``) with the listed columns (:func:`_list_columns`), pulse by pulse: every
+    crosspoint of a row once, with all its coincidences, in the order of its first one.
+    Returns the advanced counter. (One loop over the rows here: an inlined helper called
+    per row costs reference counting of its array arguments on every call.)"""
+    offsets, columns, _, counts, hits = work
+    x_size = x_sign.shape[0]
+    for i in range(first, last):
         bits = d_bits[i]
         found = 0
         while bits != 0:
@@ -302,7 +347,21 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
             state[idx], counter = _pulse_run(state[idx], n, a, c, table[idx, 4],
                                              table[idx, 5], sigma, mult, counter)
             touched[idx] = True
-    rng[0] = counter
+    return counter
+
+
+@_inline
+def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length, work,
+                  sigma, mult, rng):
+    """The coincidences of one sample's trains (``length`` bits), applied pulse by pulse.
+
+    Costs in proportion to the pulses, not to the tile: the columns whose train holds
+    bit ``k`` are listed once, then every row visits only the columns of its own bits.
+    ``work`` is a :func:`_work_buffers` tuple.
+    """
+    _list_columns(x_bits, length, work)
+    rng[0] = _apply_rows(state, table, touched, d_bits, d_sign, 0, d_bits.shape[0], x_sign,
+                         work, sigma, mult, rng[0])
 
 
 @_jit
@@ -337,43 +396,119 @@ def _base_train(lam, gran, desired, fixed_bl, ublm):
 
 
 @_inline
+def _sample_scales(x_max, d_max, lam, gran, desired, ublm, um_grad_scale, base_bl,
+                   base_scale):
+    """Train length and the probability scales ``(bl, a, b)`` of the ``d`` and ``x``
+    trains of one sample with update management, from ``max |x|`` and ``max |d|``
+    (both > 0); ``ublm``: the length from the sample as well."""
+    bl = base_bl
+    a_scale = base_scale
+    b_scale = base_scale
+    d_val = d_max * um_grad_scale
+    k_val = lam * x_max * d_val / gran
+    if ublm:
+        bl = min(max(int(math.ceil(k_val)), 1), desired)
+        a_scale = math.sqrt(lam / (gran * bl))
+        b_scale = a_scale
+    if k_val > desired:
+        d_val = d_val * (desired / k_val)
+    a_scale = a_scale * math.sqrt(x_max / d_val)
+    b_scale = b_scale * math.sqrt(d_val / x_max)
+    return bl, a_scale, b_scale
+
+
+@_inline
+def _abs_max(values):
+    """``max |v|`` of a 1-d array (0 when empty)."""
+    peak = 0.0
+    for j in range(values.shape[0]):
+        peak = max(peak, abs(values[j]))
+    return peak
+
+
+@_inline
 def _update_sample(xb, db, state, table, touched, lam, direction, gran, desired, ublm, um,
                    um_grad_scale, res, sto_round, sigma, mult, base_bl, base_scale, rng,
                    x_bits, d_bits, x_sign, d_sign, work):
     """Trains and pulses of one sample ``(xb [X], db [D])`` of a stochastic update."""
-    x_size = xb.shape[0]
-    d_size = db.shape[0]
     bl = base_bl
     a_scale = base_scale
     b_scale = base_scale
     if ublm or um:
-        x_max = 0.0
-        for j in range(x_size):
-            x_max = max(x_max, abs(xb[j]))
-        d_max = 0.0
-        for i in range(d_size):
-            d_max = max(d_max, abs(db[i]))
+        x_max = _abs_max(xb)
+        d_max = _abs_max(db)
         if x_max == 0.0 or d_max == 0.0:
             return
-        d_val = d_max * um_grad_scale
-        k_val = lam * x_max * d_val / gran
-        if ublm:
-            bl = min(max(int(math.ceil(k_val)), 1), desired)
-            a_scale = math.sqrt(lam / (gran * bl))
-            b_scale = a_scale
-        if k_val > desired:
-            d_val = d_val * (desired / k_val)
-        a_scale = a_scale * math.sqrt(x_max / d_val)
-        b_scale = b_scale * math.sqrt(d_val / x_max)
+        bl, a_scale, b_scale = _sample_scales(x_max, d_max, lam, gran, desired, ublm,
+                                              um_grad_scale, base_bl, base_scale)
     _masks(xb, b_scale, bl, res, sto_round, x_bits, rng)
     _masks(db, a_scale, bl, res, sto_round, d_bits, rng)
-    for j in range(x_size):
+    for j in range(xb.shape[0]):
         x_sign[j] = 1 if xb[j] > 0 else -1
-    for i in range(d_size):
+    for i in range(db.shape[0]):
         # up pulses where -sign(lr) sign(d) sign(x) > 0
         d_sign[i] = -direction if db[i] > 0 else direction
     _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, bl, work,
                   sigma, mult, rng)
+
+
+@_inline
+def _line_sample(values, line, columns, x_size, d_size, state, table, touched, lam,
+                 direction, gran, desired, ublm, um, um_grad_scale, res, sto_round, sigma,
+                 mult, base_bl, base_scale, rng, x_bits, d_bits, x_sign, d_sign, work):
+    """:func:`_update_sample` of one single-line write without its one-hot operand:
+    ``x = e_line``, ``d = values`` (``columns``) or ``x = values``, ``d = e_line`` (rows).
+    The same values and draws; the work grows with the line and its pulses, not with
+    the other dimension of the tile."""
+    bl = base_bl
+    a_scale = base_scale
+    b_scale = base_scale
+    if ublm or um:
+        peak = _abs_max(values)
+        if peak == 0.0:
+            return
+        x_max, d_max = (1.0, peak) if columns else (peak, 1.0)
+        bl, a_scale, b_scale = _sample_scales(x_max, d_max, lam, gran, desired, ublm,
+                                              um_grad_scale, base_bl, base_scale)
+    if columns:
+        # x = e_line first, then d = values (the order of _update_sample's draws)
+        hot, rng[0] = _one_hot_train(line, x_size, b_scale, bl, res, sto_round, rng[0])
+        _masks(values, a_scale, bl, res, sto_round, d_bits, rng)
+        if hot == 0:
+            return
+        counter = rng[0]
+        for i in range(d_size):
+            # the one column of row i: its coincidences are the common bits
+            n = np.int64(_popcount(d_bits[i] & hot))
+            if n == 0:
+                continue
+            idx = i * x_size + line
+            if values[i] > 0:   # d > 0, x = 1 > 0: a down pulse for a positive lr
+                up = direction < 0
+            else:
+                up = direction > 0
+            if up:
+                a = table[idx, 0]
+                c = table[idx, 1]
+            else:
+                a = table[idx, 2]
+                c = table[idx, 3]
+            state[idx], counter = _pulse_run(state[idx], n, a, c, table[idx, 4],
+                                             table[idx, 5], sigma, mult, counter)
+            touched[idx] = True
+        rng[0] = counter
+        return
+    _masks(values, b_scale, bl, res, sto_round, x_bits, rng)
+    hot, rng[0] = _one_hot_train(line, d_size, a_scale, bl, res, sto_round, rng[0])
+    if hot == 0:
+        return
+    for j in range(x_size):
+        x_sign[j] = 1 if values[j] > 0 else -1
+    d_bits[line] = hot
+    d_sign[line] = -direction   # d = 1 > 0
+    _list_columns(x_bits, bl, work)
+    rng[0] = _apply_rows(state, table, touched, d_bits, d_sign, line, line + 1, x_sign,
+                         work, sigma, mult, rng[0])
 
 
 @_jit
@@ -403,18 +538,14 @@ def fused_line_update(values, lines, columns, x_size, d_size, state, table, touc
     ``d = values[k]`` (``columns``) or ``x = values[k]``, ``d = e_{lines[k]}`` (rows),
     without building the one-hot operands (the same values and draws as with them).
     The line indices must be valid (:func:`lines_in_range`)."""
-    hot = np.zeros(x_size if columns else d_size, values.dtype)
     rng, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
         x_size, d_size, seed)
     base_bl, base_scale = _base_train(lam, gran, desired, fixed_bl, ublm)
     for k in range(values.shape[0]):
-        line = lines[k]
-        hot[line] = 1.0
-        xb, db = (hot, values[k]) if columns else (values[k], hot)
-        _update_sample(xb, db, state, table, touched, lam, direction, gran, desired, ublm, um,
-                       um_grad_scale, res, sto_round, sigma, mult, base_bl, base_scale, rng,
-                       x_bits, d_bits, x_sign, d_sign, work)
-        hot[line] = 0.0
+        _line_sample(values[k], lines[k], columns, x_size, d_size, state, table, touched, lam,
+                     direction, gran, desired, ublm, um, um_grad_scale, res, sto_round,
+                     sigma, mult, base_bl, base_scale, rng, x_bits, d_bits, x_sign, d_sign,
+                     work)
 
 
 @_jit
