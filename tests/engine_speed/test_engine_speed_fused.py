@@ -452,6 +452,31 @@ def test_weights_of_any_layout_are_updated():
     assert not torch.equal(results[0], start.t())
 
 
+def test_compiled_update_writes_dense_weights_in_place():
+    """Dense weights without write noise or reference are pulsed in place (no copy per
+    update), with the same values and draws as the copy-and-commit route that strided
+    weights take; a copy taken before is untouched; write noise keeps the commit."""
+    config = CASES["soft_bounds_all_slopes"](0.3)
+    start = (torch.rand(COLS, ROWS, generator=torch.Generator().manual_seed(2)) - 0.5) * 0.2
+    x = torch.rand(4, COLS, generator=torch.Generator().manual_seed(3))
+    d = torch.rand(4, ROWS, generator=torch.Generator().manual_seed(4)) - 0.5
+    dense, strided = make(config, torch.float32, seed=5), make(config, torch.float32, seed=5)
+    dense.set_weights(start.t().contiguous())
+    strided.set_weights(start.t())
+    assert dense.writable_pulse_state() is dense.weights
+    assert strided.writable_pulse_state() is None
+    stored, before = dense.weights, dense.get_weights().clone()
+    snapshot = before.clone()
+    for engine in (dense, strided):
+        engine.update(x, d, 0.05, UpdateParameters())
+    assert dense.weights is stored
+    assert torch.equal(dense.get_weights(), strided.get_weights())
+    assert not torch.equal(dense.get_weights(), before)
+    assert torch.equal(before, snapshot)
+    noisy = make(LinearStepDevice(write_noise_std=0.5), torch.float32, seed=5)
+    assert noisy.writable_pulse_state() is None
+
+
 def test_compiled_update_refuses_mismatched_operands():
     engine = make(CASES["constant_step"](0.3), torch.float32)
     with pytest.raises(ArgumentError, match="update operands"):

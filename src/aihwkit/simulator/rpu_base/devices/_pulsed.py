@@ -448,6 +448,16 @@ class PulsedDeviceEngine(DeviceEngine, Generic[ParamsT]):
             return stored + self.reference
         return stored.clone()
 
+    def writable_pulse_state(self) -> Optional[Tensor]:
+        """The stored weights themselves, for a kernel that writes pulses in place and
+        cannot fail once it has started (a compiled update whose inputs were checked),
+        where pulses act on them directly: no write noise, no reference offset, dense
+        layout. ``None`` elsewhere (use :meth:`pulse_state` and :meth:`commit_pulses`)."""
+        if self.write_noise or self.uses_reference:
+            return None
+        weights = self.weights
+        return weights if weights.is_contiguous() else None
+
     def commit_pulses(self, state: Tensor, touched: Optional[Tensor]) -> None:
         """Write device values back where ``touched`` (redrawing their write noise);
         ``touched=None``: every crosspoint (untouched ones must hold their old value)."""

@@ -301,14 +301,20 @@ def _run_update(engine: Any, name: str, operands: Tuple[Any, ...], lr: float,
     the state."""
     maps: AffineMaps = engine.affine_maps()
     train = update_settings(up)
-    state = _pulse_state(engine)
+    # the kernel cannot fail once it runs (its inputs are checked): it writes the stored
+    # weights in place where pulses act on them directly
+    state = engine.writable_pulse_state()
+    in_place = state is not None
+    if not in_place:
+        state = _pulse_state(engine)
     touched = _touched_buffer(engine, state.numel())
     (_KERNELS.get(name) or _kernel(name))(
         *operands, state.data_ptr(), LIKE[engine.dtype], maps.table, touched, abs(lr),
         1 if lr > 0 else -1, float(granularity), train.desired_bl, train.fixed_bl,
         train.update_bl_management, train.update_management, train.um_grad_scale, train.res,
         train.sto_round, maps.sigma, maps.mult_noise, _seed(engine))
-    engine.commit_pulses(state, _touched_mask(engine, touched, state))
+    if not in_place:
+        engine.commit_pulses(state, _touched_mask(engine, touched, state))
 
 
 def _touched_buffer(engine: Any, size: int) -> np.ndarray:
