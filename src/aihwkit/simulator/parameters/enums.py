@@ -14,7 +14,7 @@ class RPUDataType(Enum):
 
     def as_torch(self) -> torch.dtype:
         """The matching torch dtype."""
-        return _TORCH_DTYPES[self.value]
+        return _TORCH_DTYPES[self._value_]   # the member attribute: no property lookup
 
 
 _TORCH_DTYPES = {"float": torch.float32, "double": torch.float64, "half": torch.float16}

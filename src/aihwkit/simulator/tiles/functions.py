@@ -47,7 +47,9 @@ def analog_forward(analog_ctx: Any, analog_tile: Any, input_: torch.Tensor,
     Small products run on one intra-op thread (:class:`SmallWork`).
     """
     analog_ctx.use_torch_update = shared_weights is not None
-    analog_ctx.ddp_process_group = _active_ddp_group(analog_tile, shared_weights is None)
+    analog_ctx.ddp_process_group = None if getattr(
+        DistributedDataParallel, "_active_ddp_module", None) is None \
+        else _active_ddp_group(analog_tile, shared_weights is None)
     with SmallWork(input_.numel() * analog_tile.out_size):
         device_type = input_.device.type
         if _is_compiling() or torch.is_autocast_enabled(device_type):

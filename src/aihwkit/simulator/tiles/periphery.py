@@ -96,14 +96,19 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         return getattr(self.rpu_config, "mapping", MappingParameter())
 
     # ------------------------------------------------------------------ input checks
-    def _check_tensor(self, name: str, value: Any, size: int, trans: bool) -> Tensor:
+    def _check_tensor(self, name: str, value: Any, size: int, trans: bool,
+                      dtype: Optional[torch.dtype] = None) -> Tensor:
+        """``value`` when it is a tensor of the tile's ``dtype`` (default: looked up)
+        and device with ``size`` features; else a clear error."""
         if not isinstance(value, Tensor):
             raise ArgumentError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-        if value.dtype not in _FLOAT_TYPES:
-            raise TileError(f"{name} must be a floating point tensor, got {value.dtype}")
-        if value.dtype != self.get_dtype():
+        if dtype is None:
+            dtype = self.get_dtype()
+        if value.dtype != dtype:
+            if value.dtype not in _FLOAT_TYPES:
+                raise TileError(f"{name} must be a floating point tensor, got {value.dtype}")
             raise TileError(f"{name} has dtype {value.dtype} but the tile computes in "
-                            f"{self.get_dtype()}: convert it or set runtime.data_type")
+                            f"{dtype}: convert it or set runtime.data_type")
         if value.device != self.device:
             raise TileError(f"{name} is on {value.device} but the tile is on {self.device}")
         if value.dim() == 0:
@@ -140,8 +145,10 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         Shape: ``x`` ``[..., in_size]`` (``[in_size, ...]`` with ``in_trans``); returns
         ``[..., out_size]`` (``[out_size, ...]`` with ``out_trans``).
         """
-        x = autocast_input(x, self.get_dtype())
-        self._check_tensor("x", x, self.in_size, self.in_trans)
+        dtype = self.get_dtype()
+        if not isinstance(x, Tensor) or x.dtype != dtype:
+            x = autocast_input(x, dtype)
+        self._check_tensor("x", x, self.in_size, self.in_trans, dtype)
         check_finite_input(x)
         grad = torch.is_grad_enabled()
         # a plain flag: skips the attribute bookkeeping of torch.nn.Module
@@ -170,15 +177,22 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         """Engine forward with mapping scales; returns the output and the saturation mask
         used by the backward pass (``None`` when outputs are unbounded)."""
         rows, shape = self._to_rows(x, self.in_trans)
-        if self.input_range is not None and self.training and not is_test:
-            self._init_input_range_from_data(rows)
-        rows = self._with_bias_column(self.apply_input_range(rows))
+        input_range = self.input_range
+        if input_range is not None:
+            if self.training and not is_test:
+                self._init_input_range_from_data(rows)
+            rows = self.apply_input_range(rows)
+        if self.analog_bias:
+            rows = self._with_bias_column(rows)
         y = self.tile.forward(rows, is_test)
         mask = self._output_bound_mask(y)
-        if self.input_range is not None:
-            y = y * self.input_range.detach().abs()
-        if self.mapping_scales is not None:
-            y = y * self.mapping_scales
+        if input_range is not None:
+            y = y * input_range.detach().abs()
+        scales = self.mapping_scales
+        if scales is not None:
+            y = y * scales
+        if len(shape) == 2 and not self.out_trans:
+            return y, mask
         return self._from_rows(y, shape, self.out_trans), mask
 
     def _output_bound_mask(self, y: Tensor) -> Optional[Tensor]:

@@ -11,7 +11,7 @@ another Python thread runs at the same moment also runs on one thread for that t
 
 import threading
 from types import TracebackType
-from typing import Optional, Type
+from typing import Callable, Optional, Type
 
 import torch
 
@@ -71,14 +71,13 @@ class SmallWork:
 
 
 def _never() -> bool:
+    """``False``: torch releases without ``torch.compiler.is_compiling`` never trace
+    through the engine."""
     return False
 
 
-# resolved once: looking it up costs more than the call (torch releases without
-# ``torch.compiler.is_compiling`` never trace through the engine)
-_COMPILING_PROBE = getattr(getattr(torch, "compiler", None), "is_compiling", None) or _never
-
-
-def _is_compiling() -> bool:
-    """True while ``torch.compile`` traces the caller."""
-    return bool(_COMPILING_PROBE())
+# True while ``torch.compile`` traces the caller: torch's own probe itself (resolved
+# once; a wrapper around it would cost a call more on every small engine call, and
+# torch.compile recognises the probe where it traces)
+_is_compiling: Callable[[], bool] = getattr(getattr(torch, "compiler", None), "is_compiling",
+                                            None) or _never
