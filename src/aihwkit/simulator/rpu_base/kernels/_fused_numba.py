@@ -367,10 +367,12 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
 @_jit
 def _work_buffers(x_size):
     """Scratch of :func:`_apply_sample`: per-bit offsets and cursors, the per-bit column
-    lists, per-column counts (kept at zero between rows) and the hit columns of a row."""
+    lists, per-column counts (kept at zero between rows) and the hit columns of a row.
+    Only the counts need zeros: everything else is written before it is read (a zeroed
+    column list of a wide tile would cost a pass over its memory per call)."""
     # hits: one slot more than columns, the branch-free append writes one ahead
-    return (np.zeros(66, np.int64), np.zeros(64 * x_size, np.int64), np.zeros(65, np.int64),
-            np.zeros(x_size, np.int64), np.zeros(x_size + 1, np.int64))
+    return (np.empty(66, np.int64), np.empty(64 * x_size, np.int32), np.empty(65, np.int64),
+            np.zeros(x_size, np.int64), np.empty(x_size + 1, np.int64))
 
 
 @_inline
