@@ -287,21 +287,27 @@ def _lowest_bit(typingctx, value):  # pylint: disable=unused-argument
 
 @_inline
 def _list_columns(x_bits, length, work):
-    """Fill the per-bit column lists of ``work`` (a :func:`_work_buffers` tuple): the
-    columns whose train holds bit ``k`` are ``columns[offsets[k]:offsets[k + 1]]``, in
-    ascending order."""
-    offsets, columns, cursor, _, _ = work
+    """Fill the column lists of ``work`` (a :func:`_work_buffers` tuple): the columns
+    whose train holds bit ``k`` are ``columns[offsets[k]:offsets[k + 1]]`` and the
+    columns with any bit ``active[:offsets[65]]``, each in ascending order."""
+    offsets, columns, cursor, active, _, _ = work
     for k in range(length + 1):
         offsets[k] = 0
+    count = 0
     for j in range(x_bits.shape[0]):
         bits = x_bits[j]
+        # branch-free append (whether a train is empty is random)
+        active[count] = j
+        count += bits != 0
         while bits != 0:
             offsets[np.int64(_lowest_bit(bits)) + 1] += 1
             bits &= bits - _ONE
+    offsets[65] = count
     for k in range(length):
         offsets[k + 1] += offsets[k]
         cursor[k] = offsets[k]
-    for j in range(x_bits.shape[0]):
+    for position in range(count):
+        j = active[position]
         bits = x_bits[j]
         while bits != 0:
             k = np.int64(_lowest_bit(bits))
@@ -311,32 +317,40 @@ def _list_columns(x_bits, length, work):
 
 
 @_inline
-def _apply_rows(state, table, touched, d_bits, d_sign, first, last, x_sign, work, sigma,
-                mult, counter):
+def _apply_rows(state, table, touched, d_bits, d_sign, first, last, x_bits, x_sign, work,
+                sigma, mult, counter):
     """The coincidences of rows ``first .. last - 1`` (trains ``d_bits``, signs
-    ``d_sign``) with the listed columns (:func:`_list_columns`), pulse by pulse: every
-    crosspoint of a row once, with all its coincidences, in the order of its first one.
-    Returns the advanced counter. (One loop over the rows here: an inlined helper called
-    per row costs reference counting of its array arguments on every call.)"""
-    offsets, columns, _, counts, hits = work
+    ``d_sign``) with the listed columns (:func:`_list_columns`), pulse by pulse: the
+    crosspoints of a row in ascending column order, each once with all its
+    coincidences (the common bits of the two trains). Returns the advanced counter.
+
+    A row with one bit visits that bit's column list; other rows visit the columns with
+    any bit and count the common bits, so no count is written twice and read back (a
+    read after a write to the same place stalls the processor where the columns repeat
+    at random). (One loop over the rows here: an inlined helper called per row costs
+    reference counting of its array arguments on every call.)"""
+    offsets, columns, _, active, hits, found_counts = work
     x_size = x_sign.shape[0]
+    count = offsets[65]
     for i in range(first, last):
         bits = d_bits[i]
         found = 0
-        while bits != 0:
+        if bits != 0 and bits & (bits - _ONE) == 0:
             k = np.int64(_lowest_bit(bits))
-            bits &= bits - _ONE
             for position in range(offsets[k], offsets[k + 1]):
-                j = columns[position]
-                # branch-free append of a column's first hit (the branch mispredicts)
+                hits[found] = columns[position]
+                found_counts[found] = 1
+                found += 1
+        elif bits != 0:
+            for position in range(count):
+                j = active[position]
+                n = np.int64(_popcount(bits & x_bits[j]))
                 hits[found] = j
-                found += counts[j] == 0
-                counts[j] += 1
+                found_counts[found] = n
+                found += n > 0
         base = i * x_size
         for position in range(found):
             j = hits[position]
-            n = counts[j]
-            counts[j] = 0
             idx = base + j
             if d_sign[i] * x_sign[j] > 0:
                 a = table[idx, 0]
@@ -344,8 +358,9 @@ def _apply_rows(state, table, touched, d_bits, d_sign, first, last, x_sign, work
             else:
                 a = table[idx, 2]
                 c = table[idx, 3]
-            state[idx], counter = _pulse_run(state[idx], n, a, c, table[idx, 4],
-                                             table[idx, 5], sigma, mult, counter)
+            state[idx], counter = _pulse_run(state[idx], found_counts[position], a, c,
+                                             table[idx, 4], table[idx, 5], sigma, mult,
+                                             counter)
             touched[idx] = True
     return counter
 
@@ -355,24 +370,26 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
                   sigma, mult, rng):
     """The coincidences of one sample's trains (``length`` bits), applied pulse by pulse.
 
-    Costs in proportion to the pulses, not to the tile: the columns whose train holds
-    bit ``k`` are listed once, then every row visits only the columns of its own bits.
-    ``work`` is a :func:`_work_buffers` tuple.
+    Costs grow with the pulses and the columns that have any, not with the tile: the
+    columns are listed by bit once, then every row with pulses visits the columns of its
+    bit (one bit) or of any bit (:func:`_apply_rows`). ``work`` is a
+    :func:`_work_buffers` tuple.
     """
     _list_columns(x_bits, length, work)
-    rng[0] = _apply_rows(state, table, touched, d_bits, d_sign, 0, d_bits.shape[0], x_sign,
-                         work, sigma, mult, rng[0])
+    rng[0] = _apply_rows(state, table, touched, d_bits, d_sign, 0, d_bits.shape[0], x_bits,
+                         x_sign, work, sigma, mult, rng[0])
 
 
 @_jit
 def _work_buffers(x_size):
-    """Scratch of :func:`_apply_sample`: per-bit offsets and cursors, the per-bit column
-    lists, per-column counts (kept at zero between rows) and the hit columns of a row.
-    Only the counts need zeros: everything else is written before it is read (a zeroed
-    column list of a wide tile would cost a pass over its memory per call)."""
-    # hits: one slot more than columns, the branch-free append writes one ahead
+    """Scratch of :func:`_apply_sample`: per-bit offsets (and the active column count in
+    the last slot) and cursors, the per-bit column lists, the active columns, and the
+    hit columns of a row with their coincidence counts; everything is written before it
+    is read (nothing to zero)."""
+    # hits, active: one slot more than columns, the branch-free appends write one ahead
     return (np.empty(66, np.int64), np.empty(64 * x_size, np.int32), np.empty(65, np.int64),
-            np.zeros(x_size, np.int64), np.empty(x_size + 1, np.int64))
+            np.empty(x_size + 1, np.int64), np.empty(x_size + 1, np.int64),
+            np.empty(x_size + 1, np.int64))
 
 
 @_inline
@@ -509,8 +526,8 @@ def _line_sample(values, line, columns, x_size, d_size, state, table, touched, l
     d_bits[line] = hot
     d_sign[line] = -direction   # d = 1 > 0
     _list_columns(x_bits, bl, work)
-    rng[0] = _apply_rows(state, table, touched, d_bits, d_sign, line, line + 1, x_sign,
-                         work, sigma, mult, rng[0])
+    rng[0] = _apply_rows(state, table, touched, d_bits, d_sign, line, line + 1, x_bits,
+                         x_sign, work, sigma, mult, rng[0])
 
 
 @_jit
