@@ -474,11 +474,12 @@ def _update_sample(xb, db, state, table, touched, lam, direction, gran, desired,
 @_inline
 def _line_sample(values, line, columns, x_size, d_size, state, table, touched, lam,
                  direction, gran, desired, ublm, um, um_grad_scale, res, sto_round, sigma,
-                 mult, base_bl, base_scale, rng, x_bits, d_bits, x_sign, d_sign, work):
+                 mult, base_bl, base_scale, rng, entries, entry_bits):
     """:func:`_update_sample` of one single-line write without its one-hot operand:
     ``x = e_line``, ``d = values`` (``columns``) or ``x = values``, ``d = e_line`` (rows).
-    The same values and draws; the work grows with the line and its pulses, not with
-    the other dimension of the tile."""
+    The same values and draws (pulses along the line in ascending order); the work
+    grows with the line and its pulses, not with the other dimension of the tile.
+    ``entries``, ``entry_bits``: scratch of the line's length."""
     bl = base_bl
     a_scale = base_scale
     b_scale = base_scale
@@ -489,24 +490,37 @@ def _line_sample(values, line, columns, x_size, d_size, state, table, touched, l
         x_max, d_max = (1.0, peak) if columns else (peak, 1.0)
         bl, a_scale, b_scale = _sample_scales(x_max, d_max, lam, gran, desired, ublm,
                                               um_grad_scale, base_bl, base_scale)
-    if columns:
-        # x = e_line first, then d = values (the order of _update_sample's draws)
-        hot, rng[0] = _one_hot_train(line, x_size, b_scale, bl, res, sto_round, rng[0])
-        _masks(values, a_scale, bl, res, sto_round, d_bits, rng)
-        if hot == 0:
-            return
-        counter = rng[0]
-        for i in range(d_size):
-            # the one column of row i: its coincidences are the common bits
-            n = np.int64(_popcount(d_bits[i] & hot))
+    counter = rng[0]
+    if columns:   # x = e_line is drawn first, then d = values
+        hot, counter = _one_hot_train(line, x_size, b_scale, bl, res, sto_round, counter)
+    # the trains of the line's entries; a zero entry gets no pulse and takes a draw only
+    # where quantized probabilities are rounded stochastically (see _one_hot_train)
+    scale = a_scale if columns else b_scale
+    zero_draws = res > 0.0 and sto_round
+    full = _full_bits(bl)
+    count = 0
+    for k in range(values.shape[0]):
+        value = values[k]
+        if value == 0.0:
+            if zero_draws:
+                counter += _GOLDEN
+            continue
+        p, counter = _probability(value, scale, res, sto_round, counter)
+        bits, counter = _train(p, bl, full, counter)
+        entries[count] = k
+        entry_bits[count] = bits
+        count += bits != 0
+    if not columns:   # d = e_line after x = values
+        hot, counter = _one_hot_train(line, d_size, a_scale, bl, res, sto_round, counter)
+    if hot != 0:
+        for position in range(count):
+            k = entries[position]
+            n = np.int64(_popcount(entry_bits[position] & hot))
             if n == 0:
                 continue
-            idx = i * x_size + line
-            if values[i] > 0:   # d > 0, x = 1 > 0: a down pulse for a positive lr
-                up = direction < 0
-            else:
-                up = direction > 0
-            if up:
+            idx = k * x_size + line if columns else line * x_size + k
+            # up pulses where -sign(lr) sign(d) sign(x) > 0; the one-hot side is +1
+            if (values[k] > 0) == (direction < 0):
                 a = table[idx, 0]
                 c = table[idx, 1]
             else:
@@ -515,19 +529,7 @@ def _line_sample(values, line, columns, x_size, d_size, state, table, touched, l
             state[idx], counter = _pulse_run(state[idx], n, a, c, table[idx, 4],
                                              table[idx, 5], sigma, mult, counter)
             touched[idx] = True
-        rng[0] = counter
-        return
-    _masks(values, b_scale, bl, res, sto_round, x_bits, rng)
-    hot, rng[0] = _one_hot_train(line, d_size, a_scale, bl, res, sto_round, rng[0])
-    if hot == 0:
-        return
-    for j in range(x_size):
-        x_sign[j] = 1 if values[j] > 0 else -1
-    d_bits[line] = hot
-    d_sign[line] = -direction   # d = 1 > 0
-    _list_columns(x_bits, bl, work)
-    rng[0] = _apply_rows(state, table, touched, d_bits, d_sign, line, line + 1, x_bits,
-                         x_sign, work, sigma, mult, rng[0])
+    rng[0] = counter
 
 
 @_jit
@@ -557,14 +559,15 @@ def fused_line_update(values, lines, columns, x_size, d_size, state, table, touc
     ``d = values[k]`` (``columns``) or ``x = values[k]``, ``d = e_{lines[k]}`` (rows),
     without building the one-hot operands (the same values and draws as with them).
     The line indices must be valid (:func:`lines_in_range`)."""
-    rng, x_bits, d_bits, x_sign, d_sign, work = _sample_buffers(
-        x_size, d_size, seed)
+    rng = np.empty(1, np.uint64)
+    rng[0] = np.uint64(seed)
+    entries = np.empty(values.shape[1] + 1, np.int64)   # the appends write one ahead
+    entry_bits = np.empty(values.shape[1] + 1, np.uint64)
     base_bl, base_scale = _base_train(lam, gran, desired, fixed_bl, ublm)
     for k in range(values.shape[0]):
         _line_sample(values[k], lines[k], columns, x_size, d_size, state, table, touched, lam,
                      direction, gran, desired, ublm, um, um_grad_scale, res, sto_round,
-                     sigma, mult, base_bl, base_scale, rng, x_bits, d_bits, x_sign, d_sign,
-                     work)
+                     sigma, mult, base_bl, base_scale, rng, entries, entry_bits)
 
 
 @_jit
