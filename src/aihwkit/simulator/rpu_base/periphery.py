@@ -26,7 +26,7 @@ from aihwkit.simulator.parameters.enums import AnalogMVType, BoundManagementType
     NoiseManagementType
 from aihwkit.simulator.rpu_base.base import EngineBase
 from aihwkit.simulator.rpu_base import kernels
-from aihwkit.simulator.rpu_base.kernels.threads import SmallWork
+from aihwkit.simulator.rpu_base.kernels.threads import SmallWork, single_thread_active
 from aihwkit.simulator.rpu_base.periphery_analog import (
     CrossbarView, analog_mv, finalize_output, prepare_input)
 from aihwkit.simulator.rpu_base.periphery_config import ResolvedIO, resolve_io
@@ -128,16 +128,22 @@ class IOManager(EngineBase):
         return self._product(weights, x)
 
     def _product(self, weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if single_thread_active():   # the tile's forward or backward runs on one thread
+            return self._product_here(weights, x)
         with SmallWork(x.shape[0] * self.out_size * self.in_size):
-            if self.is_perfect:
-                out = torch.nn.functional.linear(x, weights)
-                if self.cfg.out_scale != 1.0:
-                    out.mul_(self.cfg.out_scale)
-                return out
-            compiled = kernels.choose_periphery(self, x)
-            if compiled is not None:
-                return compiled(self, weights, x)
-            return self._managed(weights, x)
+            return self._product_here(weights, x)
+
+    def _product_here(self, weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`_product` on the intra-op threads set now."""
+        if self.is_perfect:
+            out = torch.nn.functional.linear(x, weights)
+            if self.cfg.out_scale != 1.0:
+                out.mul_(self.cfg.out_scale)
+            return out
+        compiled = kernels.choose_periphery(self, x)
+        if compiled is not None:
+            return compiled(self, weights, x)
+        return self._managed(weights, x)
 
     def _check_shapes(self, weights: torch.Tensor, x: torch.Tensor) -> None:
         if weights.dim() != 2 or tuple(weights.shape) != (self.out_size, self.in_size):

@@ -64,7 +64,7 @@ class RPUSimple(EngineTileAPI, EngineBase):
     # ---------------------------------------------------------------- products
     def forward(self, x: torch.Tensor, is_test: bool = False) -> torch.Tensor:
         """``y = W x`` for each row of ``x``."""
-        return x @ self.device_engine.get_weights().t()
+        return torch.nn.functional.linear(x, self.device_engine.get_weights())
 
     def backward(self, d: torch.Tensor) -> torch.Tensor:
         """``z = W^T d`` for each row of ``d``."""

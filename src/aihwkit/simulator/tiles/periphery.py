@@ -276,6 +276,8 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         z = self.tile.backward(rows)
         if self.analog_bias:
             z = z[:, :-1]
+        if len(shape) == 2 and not self.in_trans:
+            return z
         return self._from_rows(z, shape, self.in_trans)
 
     def update(self, x: Tensor, d: Tensor) -> None:
