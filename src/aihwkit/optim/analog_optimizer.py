@@ -11,6 +11,7 @@ from aihwkit.exceptions import ArgumentError, TileError
 from aihwkit.optim.distributed import synchronize_traces
 from aihwkit.simulator.rpu_base.kernels.fused import finite_many_on_cpu
 from aihwkit.simulator.rpu_base.kernels.threads import SmallWork
+from aihwkit.simulator.rpu_base.known_finite import KnownFinite
 from aihwkit.simulator.tiles.finite_checks import all_finite
 from aihwkit.simulator.tiles.context import AnalogContext
 
@@ -113,7 +114,7 @@ class AnalogOptimizerMixin:
                 x, d = _stacked_traces(param, tile)
                 # the traces were checked above: tiles that can skip their own check do
                 update = getattr(tile, "update_finite", tile.update)
-                with SmallWork(x.numel() * tile.out_size):
+                with SmallWork(x.numel() * tile.out_size), KnownFinite(x, d):
                     update(x, d)
             for tile in tiles:
                 tile.post_update_step()

@@ -36,6 +36,7 @@ from torch import Tensor
 
 from aihwkit.exceptions import ArgumentError
 from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
+from aihwkit.simulator.rpu_base.known_finite import known_finite
 from aihwkit.simulator.rpu_base.pulses import raise_not_finite, update_settings
 
 # bits of one pulse-train mask
@@ -242,7 +243,7 @@ def fused_update(engine: Any, x: Tensor, d: Tensor, lr: float, granularity: floa
                             f"[B, {engine.d_size}], got {list(x.shape)} and {list(d.shape)}")
     x = _contiguous_as(x, engine.dtype)
     d = _contiguous_as(d, engine.dtype)
-    if not (finite_on_cpu(x) and finite_on_cpu(d)):
+    if not known_finite(x, d) and not (finite_on_cpu(x) and finite_on_cpu(d)):
         raise_not_finite()
     operands = (x.data_ptr(), d.data_ptr(), x.shape[0], x.shape[1], d.shape[1])
     _run_update(engine, "fused_update_at", operands, lr, granularity, up)
