@@ -49,11 +49,11 @@ def all_finite(tensors: Sequence[Tensor]) -> bool:
 
 def check_finite_input(x: Tensor) -> None:
     """:func:`check_finite` of a forward input (one host read at most)."""
-    if _is_compiling():  # an asynchronous assertion in the graph
-        check_finite("x", x)
-        return
     found = finite_on_cpu(x) if x.numel() else True
     if found is None:
+        if _is_compiling():  # an asynchronous assertion in the graph
+            check_finite("x", x)
+            return
         found = all_finite([x])
     if not found:
         check_finite("x", x)

@@ -652,6 +652,18 @@ def finite_at(address, count, like):
 
 
 @_jit
+def finite32_at(address, count):
+    """:func:`finite_at` of float32 values (integer arguments only: the cheapest call)."""
+    return _exponents_below(numba.carray(_values_at(address, _U32), (count,)), _EXP32)
+
+
+@_jit
+def finite64_at(address, count):
+    """:func:`finite_at` of float64 values."""
+    return _exponents_below(numba.carray(_values_at(address, _U64), (count,)), _EXP64)
+
+
+@_jit
 def finite_rows_at(address, rows, cols, row_stride, like):
     """:func:`finite_at` of ``rows`` rows of ``cols`` contiguous values, ``row_stride``
     values apart."""

@@ -116,24 +116,32 @@ def _compiles(tensor: Tensor, limit: Optional[int] = None) -> bool:
             and not _is_compiling())
 
 
+# the compiled finiteness check of each floating point type (integer arguments only)
+_FINITE_NAMES = {torch.float32: "finite32_at", torch.float64: "finite64_at"}
+_FINITE: Dict[torch.dtype, Callable[[int, int], bool]] = {}
+
+
 def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
     """Whether every entry of a dense CPU float32/float64 tensor is finite, in one
     compiled pass over its memory (no torch call, no array object); ``None`` where this
     check does not apply (other devices, layouts or dtypes, numba missing, under
-    ``torch.compile``)."""
-    like = LIKE.get(tensor.dtype)
-    if like is None or not tensor.is_cpu or tensor.is_sparse or not available() \
-            or _is_compiling():
+    ``torch.compile``). Called on every forward input: kept to few Python steps."""
+    dtype = tensor.dtype
+    if dtype not in _FINITE_NAMES or not tensor.is_cpu or tensor.is_sparse \
+            or not available() or _is_compiling():
         return None
-    if not tensor.is_contiguous():
-        if tensor.dim() == 2 and tensor.stride(1) == 1 and tensor.stride(0) >= tensor.shape[1]:
-            # rows of a wider matrix (e.g. a tile's slice of a layer input): row by row
-            rows = _KERNELS.get("finite_rows_at") or _kernel("finite_rows_at")
-            return bool(rows(tensor.data_ptr(), tensor.shape[0], tensor.shape[1],
-                             tensor.stride(0), like))
-        tensor = tensor.contiguous()   # kept alive by this frame during the call
-    check = _KERNELS.get("finite_at") or _kernel("finite_at")
-    return bool(check(tensor.data_ptr(), tensor.numel(), like))
+    if tensor.is_contiguous():
+        check = _FINITE.get(dtype)
+        if check is None:
+            check = _FINITE[dtype] = _kernel(_FINITE_NAMES[dtype])
+        return check(tensor.data_ptr(), tensor.numel())
+    if tensor.dim() == 2 and tensor.stride(1) == 1 and tensor.stride(0) >= tensor.shape[1]:
+        # rows of a wider matrix (e.g. a tile's slice of a layer input): row by row
+        rows = _KERNELS.get("finite_rows_at") or _kernel("finite_rows_at")
+        return bool(rows(tensor.data_ptr(), tensor.shape[0], tensor.shape[1],
+                         tensor.stride(0), LIKE[dtype]))
+    dense = tensor.contiguous()   # kept alive by this frame during the call
+    return bool(_kernel(_FINITE_NAMES[dtype])(dense.data_ptr(), dense.numel()))
 
 
 def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
@@ -143,14 +151,16 @@ def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
     if not tensors or not available() or _is_compiling():
         return True, list(tensors)
     rest = []
-    check = _KERNELS.get("finite_at") or _kernel("finite_at")
     for tensor in tensors:
-        like = LIKE.get(tensor.dtype)
-        if like is None or not tensor.is_cpu or tensor.layout is not torch.strided:
+        name = _FINITE_NAMES.get(tensor.dtype)
+        if name is None or not tensor.is_cpu or tensor.layout is not torch.strided:
             rest.append(tensor)
             continue
         if tensor.is_contiguous():
-            found = check(tensor.data_ptr(), tensor.numel(), like)
+            check = _FINITE.get(tensor.dtype)
+            if check is None:
+                check = _FINITE[tensor.dtype] = _kernel(name)
+            found = check(tensor.data_ptr(), tensor.numel())
         else:
             found = finite_on_cpu(tensor)
         if not found:
