@@ -13,7 +13,7 @@ from aihwkit.simulator.rpu_base.kernels.fused import finite_many_on_cpu
 from aihwkit.simulator.rpu_base.kernels.threads import SmallWork
 from aihwkit.simulator.rpu_base.known_finite import KnownFinite
 from aihwkit.simulator.tiles.finite_checks import all_finite
-from aihwkit.simulator.tiles.context import AnalogContext
+from aihwkit.simulator.tiles.context import AnalogContext, is_context
 
 
 class AnalogOptimizerMixin:
@@ -46,8 +46,8 @@ class AnalogOptimizerMixin:
         groups = []
         contexts = []
         for group in self.param_groups:  # type: ignore[attr-defined]
-            digital = [p for p in group["params"] if not isinstance(p, AnalogContext)]
-            contexts.extend(p for p in group["params"] if isinstance(p, AnalogContext))
+            digital = [p for p in group["params"] if not is_context(p)]
+            contexts.extend(p for p in group["params"] if is_context(p))
             if digital:
                 group["params"] = digital
                 groups.append(group)
@@ -58,7 +58,7 @@ class AnalogOptimizerMixin:
 
     def _contexts(self) -> List[Tuple[Dict[str, Any], AnalogContext]]:
         return [(group, param) for group in self.param_groups  # type: ignore[attr-defined]
-                for param in group["params"] if isinstance(param, AnalogContext)]
+                for param in group["params"] if is_context(param)]
 
     def _check_step_inputs(self) -> None:
         """Raise before any change if a learning rate, a digital gradient or a stored
@@ -73,16 +73,18 @@ class AnalogOptimizerMixin:
             if type(rate) is not float or not rate >= 0.0 or rate == math.inf:
                 _check_lr(rate, f"param_groups[{index}]['lr']")
             for param in group["params"]:
-                if isinstance(param, AnalogContext):
+                if is_context(param):
                     tensors.extend(param.unchecked_inputs())
                     tensors.extend(param.analog_grad_output)
-                elif param.grad is not None:
-                    tensors.append(param.grad)
+                else:
+                    grad = param.grad
+                    if grad is not None:
+                        tensors.append(grad)
         if _all_finite(tensors):
             return
         for group in self.param_groups:  # type: ignore[attr-defined]
             for param in group["params"]:
-                if isinstance(param, AnalogContext):
+                if is_context(param):
                     _check_traces(param)
                 elif param.grad is not None and not bool(torch.isfinite(param.grad).all()):
                     raise TileError(f"a gradient of a digital parameter (shape "
@@ -133,7 +135,7 @@ class AnalogOptimizerMixin:
         for group in self.param_groups:  # type: ignore[attr-defined]
             group["lr"] = learning_rate
             for param in group["params"]:
-                if isinstance(param, AnalogContext):
+                if is_context(param):
                     param.analog_tile.set_learning_rate(learning_rate)
 
 
@@ -156,6 +158,8 @@ def _all_finite(tensors: List[Tensor]) -> bool:
     finite, rest = finite_many_on_cpu(tensors)
     if not finite:
         return False
+    if not rest:
+        return True
     dense = []
     for tensor in rest:
         if not tensor.numel():
@@ -211,7 +215,7 @@ class AnalogSGD(AnalogOptimizerMixin, SGD):
             alpha = -group["lr"]
             for param in group["params"]:
                 grad = param.grad
-                if grad is not None and not isinstance(param, AnalogContext):
+                if grad is not None and not is_context(param):
                     param.add_(grad, alpha=alpha)
 
 

@@ -47,6 +47,11 @@ class AnalogContext(Parameter):
         :meth:`add_trace`, changed in place since, or put there by other code."""
         if not self.finite_inputs:
             return list(self.analog_input)
+        if len(self.analog_input) == 1 and len(self.finite_inputs) == 1:
+            # the usual case: one forward per step, its input marked and unchanged
+            (x,), ((known, version),) = self.analog_input, self.finite_inputs
+            if x is known and version >= 0 and _version(x) == version:
+                return []
         if len(self.finite_inputs) == len(self.analog_input) and all(
                 x is known and version >= 0 and _version(x) == version
                 for x, (known, version) in zip(self.analog_input, self.finite_inputs)):
@@ -92,6 +97,18 @@ class AnalogContext(Parameter):
 
     def __repr__(self) -> str:
         return "AnalogContext of " + self.analog_tile.get_brief_info()
+
+
+def is_context(param: Any) -> bool:
+    """Whether ``param`` is an :class:`AnalogContext`, decided without torch's
+    ``Parameter`` instance check (a Python-level hook, costly once per parameter and
+    step) for the common exact types."""
+    kind = type(param)
+    if kind is AnalogContext:
+        return True
+    if kind is Parameter or kind is torch.Tensor:
+        return False
+    return isinstance(param, AnalogContext)
 
 
 def _version(tensor: torch.Tensor) -> int:

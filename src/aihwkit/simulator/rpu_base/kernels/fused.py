@@ -151,15 +151,19 @@ def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
     if not tensors or not available() or _is_compiling():
         return True, list(tensors)
     rest = []
+    strided = torch.strided
     for tensor in tensors:
-        name = _FINITE_NAMES.get(tensor.dtype)
-        if name is None or not tensor.is_cpu or tensor.layout is not torch.strided:
+        check = _FINITE.get(tensor.dtype)
+        if check is None:
+            name = _FINITE_NAMES.get(tensor.dtype)
+            if name is None:
+                rest.append(tensor)
+                continue
+            check = _FINITE[tensor.dtype] = _kernel(name)
+        if not tensor.is_cpu or tensor.layout is not strided:
             rest.append(tensor)
             continue
         if tensor.is_contiguous():
-            check = _FINITE.get(tensor.dtype)
-            if check is None:
-                check = _FINITE[tensor.dtype] = _kernel(name)
             found = check(tensor.data_ptr(), tensor.numel())
         else:
             found = finite_on_cpu(tensor)
