@@ -73,12 +73,14 @@ def _broadcast_generators(tiles: Sequence[Any], group: Any, rank: int) -> None:
     dist = torch.distributed
     payload: List[Any] = [None]
     if rank == 0:
-        payload[0] = [tile._rng.generator.get_state()  # pylint: disable=protected-access
+        # pylint: disable=protected-access
+        payload[0] = [(tile._rng.generator.get_state(), tile._rng.stream_state())
                       for tile in tiles]
     dist.broadcast_object_list(payload, src=dist.get_global_rank(group, 0), group=group)
     if rank != 0:
-        for tile, state in zip(tiles, payload[0]):
+        for tile, (state, stream) in zip(tiles, payload[0]):
             tile._rng.generator.set_state(state)  # pylint: disable=protected-access
+            tile._rng.set_stream_state(stream)  # pylint: disable=protected-access
 
 
 def synchronize_traces(contexts: Sequence[Any]) -> None:

@@ -120,7 +120,8 @@ class TileStateMixin:
         """Engine and generator state (plain data) or ``None`` for torch-module engines,
         whose tensors are ordinary parameters and buffers of the tile."""
         state: Dict[str, Any] = {"_version": STATE_VERSION,
-                                 "rng": rng_state(self._rng.generator)}
+                                 "rng": rng_state(self._rng.generator),
+                                 "rng_stream": self._rng.stream_state()}
         state["engine"] = export_state(self.tile) if _engine_is_plain(self.tile) else None
         return state
 
@@ -210,6 +211,7 @@ class TileStateMixin:
         # continue the current stream unless the state brings its own (no global draws)
         rng = TileRNG(self.device, seed=0)
         set_rng_state(rng.generator, rng_state(old_rng.generator))
+        rng.set_stream_state(old_rng.stream_state())
         try:
             self.rpu_config = config
             self._rng = rng
@@ -232,7 +234,10 @@ class TileStateMixin:
         stored_engine = engine_state.get("engine")
         if stored_engine is not None and _engine_is_plain(engine):
             import_state(engine, stored_engine)
-        set_rng_state(rng.generator, engine_state.get("rng"))
+        if engine_state.get("rng") is not None:
+            set_rng_state(rng.generator, engine_state["rng"])
+            # the kernels' seed stream with it (restarted for states saved without one)
+            rng.set_stream_state(engine_state.get("rng_stream"))
         hidden_names = state.get(names.HIDDEN_PARAMETER_NAMES, [])
         if hidden_names:
             self._check_hidden_names(engine, hidden_names)
@@ -410,6 +415,7 @@ class TileStateMixin:
             state["_engine_state"] = export_state(self.tile)
         state.pop("_rng", None)
         state["_rng_state"] = rng_state(self._rng.generator)
+        state["_rng_stream"] = self._rng.stream_state()
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -418,6 +424,7 @@ class TileStateMixin:
         ctx_data = state.pop("_analog_ctx_data", None)
         engine_state = state.pop("_engine_state", None)
         generator_state = state.pop("_rng_state", None)
+        stream_state = state.pop("_rng_stream", None)
         super().__setstate__(state)  # type: ignore[misc]
         if "_rng" not in self.__dict__:
             self._rng = TileRNG(self.device, seed=0)  # state set below
@@ -426,6 +433,8 @@ class TileStateMixin:
             import_state(self.tile, engine_state)
             self.tile.to(self.device)
         set_rng_state(self._rng.generator, generator_state)
+        if generator_state is not None:
+            self._rng.set_stream_state(stream_state)
         self._relink_rng(self.tile)
         self.analog_ctx = AnalogContext(self)
         if ctx_data is not None:
