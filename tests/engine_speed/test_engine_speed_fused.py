@@ -433,6 +433,11 @@ def test_saturation_mask_compares_like_torch(dtype):
     assert got.dtype == torch.bool and torch.equal(got, expected)
     assert expected.any() and not expected.all()
     assert fused.saturation_mask(values * 0.01, threshold) is None     # nothing saturated
+    # a single entry at the threshold as the values' type rounds it: a mask, not None
+    edge = torch.zeros(3, 4, dtype=dtype)
+    edge[1, 2] = -torch.tensor(threshold, dtype=dtype)
+    got = fused.saturation_mask(edge, threshold)
+    assert got is not None and torch.equal(got, edge.abs() >= threshold)
 
 
 def test_weights_of_any_layout_are_updated():

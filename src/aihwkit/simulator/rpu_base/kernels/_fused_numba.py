@@ -749,6 +749,18 @@ def lines_in_range_at(lines_at, count, limit):
 
 
 @_jit
+def any_at_least_at(values_at, count, threshold, like):
+    """Whether some ``|values[k]| >= threshold`` of ``count`` values by address, compared
+    as :func:`at_least_at` compares them (no output written)."""
+    values = numba.carray(_values_at(values_at, like), (count,))
+    bound = _rounded_like(threshold, values[0]) if count else threshold
+    hit = False
+    for k in range(count):
+        hit |= abs(values[k]) >= bound
+    return hit
+
+
+@_jit
 def at_least_at(values_at, count, threshold, out_at, like):
     """``out[k] = |values[k]| >= threshold`` for ``count`` values into bools (bytes), both
     by address, compared in the values' type (the threshold converted first, as torch

@@ -206,10 +206,14 @@ def saturation_mask(values: Tensor, threshold: float) -> Optional[Tensor]:
     a host read that no entry is set: one compiled pass for small contiguous CPU
     float32/float64 tensors, torch elsewhere (the same comparisons)."""
     if _compiles(values, _MASK_SIZE):
-        out = torch.empty(values.shape, dtype=torch.bool)
-        if not _kernel("at_least_at")(values.data_ptr(), values.numel(), float(threshold),
-                                      out.data_ptr(), LIKE[values.dtype]):
+        like = LIKE[values.dtype]
+        # saturation is rare: test first, allocate and fill the mask only where it occurs
+        if not _kernel("any_at_least_at")(values.data_ptr(), values.numel(), float(threshold),
+                                          like):
             return None
+        out = torch.empty(values.shape, dtype=torch.bool)
+        _kernel("at_least_at")(values.data_ptr(), values.numel(), float(threshold),
+                               out.data_ptr(), like)
         return out
     return values.abs() >= threshold
 
