@@ -296,14 +296,18 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         if type(self).update is not TileWithPeriphery.update:
             self.update(x, d)  # a subclass's own update decides
             return
-        self._check_tensor("x", x, self.in_size, self.in_trans)
-        self._check_tensor("d", d, self.out_size, self.out_trans)
+        dtype = self.get_dtype()
+        self._check_tensor("x", x, self.in_size, self.in_trans, dtype)
+        self._check_tensor("d", d, self.out_size, self.out_trans, dtype)
         self._update_checked(x, d)
 
     def _update_checked(self, x: Tensor, d: Tensor) -> None:
         """The engine update of checked operands (batch sizes still compared here)."""
-        x_rows, _ = self._to_rows(x, self.in_trans)
-        d_rows, _ = self._to_rows(d, self.out_trans)
+        if x.dim() == 2 and d.dim() == 2 and not (self.in_trans or self.out_trans):
+            x_rows, d_rows = x, d
+        else:
+            x_rows, _ = self._to_rows(x, self.in_trans)
+            d_rows, _ = self._to_rows(d, self.out_trans)
         if x_rows.shape[0] != d_rows.shape[0]:
             raise TileError(f"x and d disagree in batch size: {x_rows.shape[0]} vs "
                             f"{d_rows.shape[0]}")

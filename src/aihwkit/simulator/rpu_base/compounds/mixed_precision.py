@@ -144,6 +144,7 @@ class MixedPrecisionEngine(DeviceEngine):
         q_d = quantize(d, int(cfg.n_d_bins), cfg.stoc_round_d, self.rng)
         batch = x.shape[0]
         period = int(cfg.transfer_every) * batch
+        d_t = q_d.t()
         start = 0
         while start < batch:
             # the transfer check follows the accumulation of the cycle with t % period == 0
@@ -154,7 +155,10 @@ class MixedPrecisionEngine(DeviceEngine):
                     offset = period
                 if start + offset < batch:
                     stop = start + offset + 1
-            self.chi.addmm_(q_d[start:stop].t(), q_x[start:stop], alpha=lr)
+            if start == 0 and stop == batch:
+                self.chi.addmm_(d_t, q_x, alpha=lr)
+            else:   # the same product of the chunk's columns of d^T (a view, as before)
+                self.chi.addmm_(d_t[:, start:stop], q_x[start:stop], alpha=lr)
             self.cycle += stop - start
             start = stop
             if period > 0 and (self.cycle - 1) > 0 and (self.cycle - 1) % period == 0:
