@@ -184,6 +184,11 @@ def _check_traces(ctx: AnalogContext) -> None:
 def _stacked_traces(ctx: AnalogContext, tile: Any) -> Tuple[Tensor, Tensor]:
     """The stored (inputs, errors) of one step as single tensors on the tile's device."""
     device = tile.device
+    if len(ctx.analog_input) == 1 and len(ctx.analog_grad_output) == 1:
+        # the usual case: one forward and backward per step
+        (x,), (d,) = ctx.analog_input, ctx.analog_grad_output
+        return (x if x.device == device else x.to(device),
+                d if d.device == device else d.to(device))
     inputs = [x if x.device == device else x.to(device) for x in ctx.analog_input]
     grads = [d if d.device == device else d.to(device) for d in ctx.analog_grad_output]
     x = inputs[0] if len(inputs) == 1 else torch.cat(_flat(inputs, tile.in_trans),
