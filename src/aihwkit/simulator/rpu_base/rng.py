@@ -5,8 +5,12 @@ from typing import Any, Dict, Optional
 import torch
 
 
+# SplitMix64 (the random stream of the compiled kernels): counter increment and the two
+# multipliers of its output function
+SPLITMIX_GOLDEN = 0x9E3779B97F4A7C15
+SPLITMIX_MIX1 = 0xBF58476D1CE4E5B9
+SPLITMIX_MIX2 = 0x94D049BB133111EB
 _MASK64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
 
 
 class TileRNG:
@@ -85,9 +89,9 @@ class TileRNG:
             base = self.stream_base = int(draw[0]) & _MASK64
             self.stream_index = 0
         self.stream_index += 1
-        z = (base + self.stream_index * _GOLDEN) & _MASK64
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        z = (base + self.stream_index * SPLITMIX_GOLDEN) & _MASK64
+        z = ((z ^ (z >> 30)) * SPLITMIX_MIX1) & _MASK64
+        z = ((z ^ (z >> 27)) * SPLITMIX_MIX2) & _MASK64
         return (z ^ (z >> 31)) >> 1
 
     # short helpers used throughout the engine

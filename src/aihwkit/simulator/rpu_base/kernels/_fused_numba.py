@@ -15,11 +15,13 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from aihwkit.simulator.rpu_base.rng import SPLITMIX_GOLDEN, SPLITMIX_MIX1, SPLITMIX_MIX2
+
 _intrinsic = intrinsic
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(SPLITMIX_GOLDEN)
+_MIX1 = np.uint64(SPLITMIX_MIX1)
+_MIX2 = np.uint64(SPLITMIX_MIX2)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ONE = np.uint64(1)
@@ -28,7 +30,8 @@ _INV53 = 1.0 / 9007199254740992.0
 _TWO32 = 4294967296.0
 
 _jit = numba.njit(cache=True, nogil=True)
-# helpers called per pulse: inlined, so that no array reference counting happens per call
+# small helpers, inlined into their callers (no call per pulse; array arguments still cost
+# reference counting per call, so the per-pulse ones take scalars)
 _inline = numba.njit(cache=True, nogil=True, inline="always")
 
 
@@ -138,15 +141,14 @@ def _outside(layer, signed, counter):
     x = signed * _ZW[layer]
     if layer == 0:
         while True:
-            counter += _GOLDEN
-            tail = -math.log(1.0 - float(_mixed(counter) >> _S11) * _INV53) / _ZEDGE
-            counter += _GOLDEN
-            height = -math.log(1.0 - float(_mixed(counter) >> _S11) * _INV53)
+            uniform, counter = _uniform_from(counter)
+            tail = -math.log(1.0 - uniform) / _ZEDGE
+            uniform, counter = _uniform_from(counter)
+            height = -math.log(1.0 - uniform)
             if height + height >= tail * tail:
                 break
         return True, (_ZEDGE + tail if signed > 0 else -_ZEDGE - tail), counter
-    counter += _GOLDEN
-    wedge = float(_mixed(counter) >> _S11) * _INV53
+    wedge, counter = _uniform_from(counter)
     return (_ZF[layer] + wedge * (_ZF[layer - 1] - _ZF[layer]) < math.exp(-0.5 * x * x),
             x, counter)
 
@@ -209,8 +211,7 @@ def _probability(value, scale, res, sto_round, counter):
     p = abs(value) * scale
     if res > 0.0:
         if sto_round:
-            counter += _GOLDEN
-            uniform = float(_mixed(counter) >> _S11) * _INV53
+            uniform, counter = _uniform_from(counter)
             p = res * np.rint(p / res + uniform - 0.5)
         else:
             p = res * np.rint(p / res)
@@ -289,7 +290,7 @@ def _lowest_bit(typingctx, value):  # pylint: disable=unused-argument
 def _list_columns(x_bits, length, work):
     """Fill the column lists of ``work`` (a :func:`_work_buffers` tuple): the columns
     whose train holds bit ``k`` are ``columns[offsets[k]:offsets[k + 1]]`` and the
-    columns with any bit ``active[:offsets[65]]``, each in ascending order."""
+    columns with any bit ``active[:count]``, each in ascending order; returns ``count``."""
     offsets, columns, cursor, active, _, _ = work
     for k in range(length + 1):
         offsets[k] = 0
@@ -302,7 +303,6 @@ def _list_columns(x_bits, length, work):
         while bits != 0:
             offsets[np.int64(_lowest_bit(bits)) + 1] += 1
             bits &= bits - _ONE
-    offsets[65] = count
     for k in range(length):
         offsets[k + 1] += offsets[k]
         cursor[k] = offsets[k]
@@ -314,13 +314,14 @@ def _list_columns(x_bits, length, work):
             columns[cursor[k]] = j
             cursor[k] += 1
             bits &= bits - _ONE
+    return count
 
 
 @_inline
-def _apply_rows(state, table, touched, d_bits, d_sign, first, last, x_bits, x_sign, work,
-                sigma, mult, counter):
-    """The coincidences of rows ``first .. last - 1`` (trains ``d_bits``, signs
-    ``d_sign``) with the listed columns (:func:`_list_columns`), pulse by pulse: the
+def _apply_rows(state, table, touched, d_bits, d_sign, x_bits, x_sign, work, count, sigma,
+                mult, counter):
+    """The coincidences of every row (trains ``d_bits``, signs ``d_sign``) with the
+    ``count`` listed columns (:func:`_list_columns`), pulse by pulse: the
     crosspoints of a row in ascending column order, each once with all its
     coincidences (the common bits of the two trains). Returns the advanced counter.
 
@@ -331,8 +332,7 @@ def _apply_rows(state, table, touched, d_bits, d_sign, first, last, x_bits, x_si
     reference counting of its array arguments on every call.)"""
     offsets, columns, _, active, hits, found_counts = work
     x_size = x_sign.shape[0]
-    count = offsets[65]
-    for i in range(first, last):
+    for i in range(d_bits.shape[0]):
         bits = d_bits[i]
         found = 0
         if bits != 0 and bits & (bits - _ONE) == 0:
@@ -375,19 +375,19 @@ def _apply_sample(state, table, touched, d_bits, x_bits, d_sign, x_sign, length,
     bit (one bit) or of any bit (:func:`_apply_rows`). ``work`` is a
     :func:`_work_buffers` tuple.
     """
-    _list_columns(x_bits, length, work)
-    rng[0] = _apply_rows(state, table, touched, d_bits, d_sign, 0, d_bits.shape[0], x_bits,
-                         x_sign, work, sigma, mult, rng[0])
+    count = _list_columns(x_bits, length, work)
+    rng[0] = _apply_rows(state, table, touched, d_bits, d_sign, x_bits, x_sign, work, count,
+                         sigma, mult, rng[0])
 
 
 @_jit
 def _work_buffers(x_size):
-    """Scratch of :func:`_apply_sample`: per-bit offsets (and the active column count in
-    the last slot) and cursors, the per-bit column lists, the active columns, and the
-    hit columns of a row with their coincidence counts; everything is written before it
-    is read (nothing to zero)."""
-    # hits, active: one slot more than columns, the branch-free appends write one ahead
-    return (np.empty(66, np.int64), np.empty(64 * x_size, np.int32), np.empty(65, np.int64),
+    """Scratch of :func:`_apply_sample`: per-bit offsets and cursors, the per-bit column
+    lists, the active columns, and the hit columns of a row with their coincidence
+    counts; everything is written before it is read (nothing to zero)."""
+    # active, hits, counts: one slot more than columns, the branch-free appends write one
+    # ahead
+    return (np.empty(65, np.int64), np.empty(64 * x_size, np.int32), np.empty(65, np.int64),
             np.empty(x_size + 1, np.int64), np.empty(x_size + 1, np.int64),
             np.empty(x_size + 1, np.int64))
 
@@ -647,8 +647,8 @@ def finite_at(address, count, like):
     """Whether the ``count`` values at ``address`` (of ``like``'s float type) are all
     finite: no value has all exponent bits set (infinity or NaN)."""
     if like.itemsize == 4:
-        return _exponents_below(numba.carray(_values_at(address, _U32), (count,)), _EXP32)
-    return _exponents_below(numba.carray(_values_at(address, _U64), (count,)), _EXP64)
+        return finite32_at(address, count)
+    return finite64_at(address, count)
 
 
 @_jit
@@ -749,27 +749,21 @@ def lines_in_range_at(lines_at, count, limit):
 
 
 @_jit
-def any_at_least_at(values_at, count, threshold, like):
-    """Whether some ``|values[k]| >= threshold`` of ``count`` values by address, compared
-    as :func:`at_least_at` compares them (no output written)."""
-    values = numba.carray(_values_at(values_at, like), (count,))
-    bound = _rounded_like(threshold, values[0]) if count else threshold
-    hit = False
-    for k in range(count):
-        hit |= abs(values[k]) >= bound
-    return hit
-
-
-@_jit
 def at_least_at(values_at, count, threshold, out_at, like):
     """``out[k] = |values[k]| >= threshold`` for ``count`` values into bools (bytes), both
     by address, compared in the values' type (the threshold converted first, as torch
-    converts a scalar); returns whether any is set."""
+    converts a scalar); returns whether any is set. ``out_at = 0``: only the answer
+    (nothing written)."""
     values = numba.carray(_values_at(values_at, like), (count,))
-    out = numba.carray(_values_at(out_at, np.empty(0, np.uint8)), (count,))
     conv = np.empty(1, like.dtype)
     conv[0] = threshold
     bound = conv[0]
+    if out_at == 0:
+        hit = False
+        for k in range(count):
+            hit |= abs(values[k]) >= bound
+        return hit
+    out = numba.carray(_values_at(out_at, np.empty(0, np.uint8)), (count,))
     found = False
     for k in range(count):
         hit = abs(values[k]) >= bound

@@ -121,27 +121,38 @@ _FINITE_NAMES = {torch.float32: "finite32_at", torch.float64: "finite64_at"}
 _FINITE: Dict[torch.dtype, Callable[[int, int], bool]] = {}
 
 
+def _finite_check(dtype: torch.dtype) -> Optional[Callable[[int, int], bool]]:
+    """The compiled finiteness check of ``dtype`` (loaded on first use; numba must be
+    available), ``None`` for other dtypes."""
+    check = _FINITE.get(dtype)
+    if check is None and dtype in _FINITE_NAMES:
+        check = _FINITE[dtype] = _kernel(_FINITE_NAMES[dtype])
+    return check
+
+
+def _finite_dense(tensor: Tensor, check: Callable[[int, int], bool]) -> bool:
+    """``check`` (:func:`_finite_check`) of a dense CPU tensor of any strides."""
+    if tensor.is_contiguous():
+        return bool(check(tensor.data_ptr(), tensor.numel()))
+    if tensor.dim() == 2 and tensor.stride(1) == 1 and tensor.stride(0) >= tensor.shape[1]:
+        # rows of a wider matrix (e.g. a tile's slice of a layer input): row by row
+        rows = _KERNELS.get("finite_rows_at") or _kernel("finite_rows_at")
+        return bool(rows(tensor.data_ptr(), tensor.shape[0], tensor.shape[1],
+                         tensor.stride(0), LIKE[tensor.dtype]))
+    dense = tensor.contiguous()   # kept alive by this frame during the call
+    return bool(check(dense.data_ptr(), dense.numel()))
+
+
 def finite_on_cpu(tensor: Tensor) -> Optional[bool]:
     """Whether every entry of a dense CPU float32/float64 tensor is finite, in one
     compiled pass over its memory (no torch call, no array object); ``None`` where this
     check does not apply (other devices, layouts or dtypes, numba missing, under
     ``torch.compile``). Called on every forward input: kept to few Python steps."""
-    dtype = tensor.dtype
-    if dtype not in _FINITE_NAMES or not tensor.is_cpu or tensor.is_sparse \
-            or not available() or _is_compiling():
+    if not tensor.is_cpu or tensor.layout is not torch.strided or not available() \
+            or _is_compiling():
         return None
-    if tensor.is_contiguous():
-        check = _FINITE.get(dtype)
-        if check is None:
-            check = _FINITE[dtype] = _kernel(_FINITE_NAMES[dtype])
-        return check(tensor.data_ptr(), tensor.numel())
-    if tensor.dim() == 2 and tensor.stride(1) == 1 and tensor.stride(0) >= tensor.shape[1]:
-        # rows of a wider matrix (e.g. a tile's slice of a layer input): row by row
-        rows = _KERNELS.get("finite_rows_at") or _kernel("finite_rows_at")
-        return bool(rows(tensor.data_ptr(), tensor.shape[0], tensor.shape[1],
-                         tensor.stride(0), LIKE[dtype]))
-    dense = tensor.contiguous()   # kept alive by this frame during the call
-    return bool(_kernel(_FINITE_NAMES[dtype])(dense.data_ptr(), dense.numel()))
+    check = _finite_check(tensor.dtype)
+    return None if check is None else _finite_dense(tensor, check)
 
 
 def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
@@ -153,21 +164,10 @@ def finite_many_on_cpu(tensors: Sequence[Tensor]) -> Tuple[bool, List[Tensor]]:
     rest = []
     strided = torch.strided
     for tensor in tensors:
-        check = _FINITE.get(tensor.dtype)
-        if check is None:
-            name = _FINITE_NAMES.get(tensor.dtype)
-            if name is None:
-                rest.append(tensor)
-                continue
-            check = _FINITE[tensor.dtype] = _kernel(name)
-        if not tensor.is_cpu or tensor.layout is not strided:
+        check = _finite_check(tensor.dtype)
+        if check is None or not tensor.is_cpu or tensor.layout is not strided:
             rest.append(tensor)
-            continue
-        if tensor.is_contiguous():
-            found = check(tensor.data_ptr(), tensor.numel())
-        else:
-            found = finite_on_cpu(tensor)
-        if not found:
+        elif not _finite_dense(tensor, check):
             return False, rest
     return True, rest
 
@@ -206,14 +206,13 @@ def saturation_mask(values: Tensor, threshold: float) -> Optional[Tensor]:
     a host read that no entry is set: one compiled pass for small contiguous CPU
     float32/float64 tensors, torch elsewhere (the same comparisons)."""
     if _compiles(values, _MASK_SIZE):
-        like = LIKE[values.dtype]
-        # saturation is rare: test first, allocate and fill the mask only where it occurs
-        if not _kernel("any_at_least_at")(values.data_ptr(), values.numel(), float(threshold),
-                                          like):
+        like, kernel = LIKE[values.dtype], _kernel("at_least_at")
+        # saturation is rare: test first (no output), allocate and fill the mask only
+        # where it occurs
+        if not kernel(values.data_ptr(), values.numel(), float(threshold), 0, like):
             return None
         out = torch.empty(values.shape, dtype=torch.bool)
-        _kernel("at_least_at")(values.data_ptr(), values.numel(), float(threshold),
-                               out.data_ptr(), like)
+        kernel(values.data_ptr(), values.numel(), float(threshold), out.data_ptr(), like)
         return out
     return values.abs() >= threshold
 
