@@ -167,8 +167,9 @@ def test_input_clip_matches_torch(dtype):
     expected = torch.clamp(leaf, -limit, limit) / limit
     grad = torch.randn(expected.shape, generator=gen, dtype=dtype)
     expected.backward(grad)
-    out = elementwise.clip_scale(raw, bound)
+    out, outside = elementwise.clip_scale(raw, bound)
     assert torch.equal(out, expected.detach())
+    assert outside == int((raw.abs() >= bound).sum()) >= 10
     grad_rows, total, inside = elementwise.clip_scale_backward(grad, raw, bound, True)
     assert torch.equal(grad_rows, leaf.grad)
     scaled = grad / limit
@@ -224,6 +225,64 @@ def test_torch_tile_same_without_noise(monkeypatch):
     assert torch.equal(compiled[1], reference[1])
     assert torch.equal(compiled[2], reference[2])
     assert torch.allclose(compiled[3], reference[3], rtol=1e-5)
+
+
+def _grad_chain(tensor):
+    """Names of the autograd nodes reachable from ``tensor``."""
+    names, todo = set(), [tensor.grad_fn]
+    while todo:
+        node = todo.pop()
+        if node is not None and type(node).__name__ not in names:
+            names.add(type(node).__name__)
+            todo.extend(next_node for next_node, _ in node.next_functions)
+    return names
+
+
+@pytest.mark.parametrize("decay, min_percentage", [(0.01, 0.95), (0.01, 1.0), (0.0, 0.95)])
+def test_unclipped_inputs_skip_the_input_gradient(decay, min_percentage):
+    """Inputs inside the range that need no gradient: the range gradient comes from the
+    output node, the product computes no input gradient, and outputs and gradients are
+    those of the full graph (the same inputs with ``requires_grad``)."""
+    results = []
+    for input_grad in (False, True):
+        tile = _hwa_tile(out_noise=0.03, modifier=WeightModifierType.ADD_NORMAL, seed=4)
+        tile.input_range_parameter.decay = decay
+        tile.input_range_parameter.input_min_percentage = min_percentage
+        tile.input_range_parameter.init_from_data = 0
+        gen = torch.Generator().manual_seed(9)
+        x = (torch.rand(32, 40, generator=gen) - 0.5) * 2.9   # |x| < 1.45 < 1.5
+        x.requires_grad_(input_grad)
+        out = tile(x)
+        shortcut = any("UnclippedRangeGrad" in name for name in _grad_chain(out))
+        assert shortcut is not input_grad
+        (out * (torch.rand(out.shape, generator=gen) - 0.5)).sum().backward()
+        results.append((out.detach(), tile.tile.weight.grad, tile.input_range.grad))
+    for fast, full in zip(*results):
+        assert torch.equal(fast, full)
+    expected = 0.01 * 1.5 if decay > 0 and min_percentage < 1 else 0.0
+    assert math.isclose(float(results[0][2]), expected, rel_tol=1e-6)
+
+
+def test_clipped_inputs_keep_the_clip_gradient(monkeypatch):
+    """Inputs on and beyond the bound: the compiled clip's graph (range gradient from the clip
+    sums), the same gradients as the torch code."""
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            _switch_off(monkeypatch)
+        tile = _hwa_tile(seed=2)
+        tile.input_range_parameter.init_from_data = 0
+        gen = torch.Generator().manual_seed(5)
+        x = (torch.rand(16, 40, generator=gen) - 0.5) * 2
+        x[3] = 1.5     # a row on the bound, one beyond it
+        x[4] = -1.7
+        out = tile(x)
+        assert not any("UnclippedRangeGrad" in name for name in _grad_chain(out))
+        out.backward(torch.rand(out.shape, generator=gen) - 0.5)
+        results.append((tile.tile.weight.grad, tile.input_range.grad))
+    assert torch.equal(results[0][0], results[1][0])
+    assert torch.allclose(results[0][1], results[1][1], rtol=1e-5)
+    assert abs(float(results[0][1]) - 0.01 * 1.5) > 1e-4   # the clip sum contributes
 
 
 def test_torch_tile_noise_std_on_both_paths(monkeypatch):

@@ -95,6 +95,36 @@ def test_gradient_straight_through_quantizers():
     assert torch.allclose(tile.tile.weight.grad, seen.sum(0).expand(3, 4), atol=1e-5)
 
 
+@pytest.mark.parametrize("noise_management", [NM.NONE, NM.ABS_MAX])
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_owned_input_keeps_dac_inputs_with_the_same_gradients(noise_management, input_grad):
+    """An owned input (DAC inputs kept for backward) and a borrowed one (recomputed):
+    the same outputs and gradients, with inputs clipped by the DAC bound."""
+    config = TorchInferenceRPUConfig()
+    config.forward.out_noise = 0.0
+    config.forward.noise_management = noise_management
+    config.forward.inp_bound = 0.6 if noise_management == NM.NONE else 1.0
+    config.forward.nm_thres = 0.8 if noise_management == NM.ABS_MAX else 0.0
+    config.forward.bound_management = BoundManagementType.NONE
+    weights = torch.rand(5, 11, generator=torch.Generator().manual_seed(4)) - 0.5
+    x = torch.randn(13, 11, generator=torch.Generator().manual_seed(5))
+    grad = torch.randn(13, 5, generator=torch.Generator().manual_seed(6))
+    results = []
+    for owned in (True, False):
+        tile = TorchInferenceTile(5, 11, config).tile
+        tile.set_weights(weights)
+        inputs = x.clone().requires_grad_(input_grad)
+        out = tile(inputs, owned_input=owned)
+        out.backward(grad)
+        results.append((out.detach(), tile.weight.grad, inputs.grad))
+    assert bool((x.abs() > 0.6).any())
+    for kept, recomputed in zip(*results):
+        assert (kept is None and recomputed is None) or torch.equal(kept, recomputed)
+    assert (results[0][2] is not None) is input_grad
+    if input_grad:   # entries beyond the DAC bound get no input gradient
+        assert bool((results[0][2] == 0).any())
+
+
 @pytest.mark.parametrize("field,value", [
     ("noise_management", NM.ABS_MAX_NP_SUM),
     ("bound_management", BoundManagementType.ITERATIVE_WORST_CASE),

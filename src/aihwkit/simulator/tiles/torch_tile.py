@@ -152,6 +152,22 @@ class _MaskedClamp(Function):
         return found, None, None
 
 
+class _ClippedInPlace(Function):
+    """Marks ``values``, already clipped in place, as clipped: gradient zero outside the
+    bool mask ``inside``, identity inside (the values are returned, not copied)."""
+
+    # pylint: disable=arguments-differ,abstract-method
+    @staticmethod
+    def forward(ctx: Any, values: Tensor, inside: Tensor) -> Tensor:
+        ctx.mark_dirty(values)
+        ctx.save_for_backward(inside)
+        return values
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tuple[Tensor, None]:
+        return _MaskedClamp.backward(ctx, grad)[0], None
+
+
 def _mv(weights: Tensor, u: Tensor) -> Tensor:
     """``W u`` per sample; ``weights`` ``[out, in]`` or per sample ``[B, out, in]``."""
     if weights.dim() == 2:
@@ -207,46 +223,55 @@ def _prepare_inplace(x: Tensor, factor: Any, step: float, bound: float,
 
 
 class _PreparedMV(Function):
-    """``W clip(quant(x * factor))`` saving only ``x``, ``W`` and the factor.
+    """``W clip(quant(x * factor))`` saving ``W``, the factor and either ``x`` or, when
+    ``keep_prepared`` (``x`` is a temporary nothing else keeps), the DAC inputs.
 
-    Backward recomputes the DAC inputs (deterministic: no stochastic rounding or input
-    noise) and applies the same gradient rules as the step-by-step graph: identity
-    through the quantizer, zero where the input was clipped, times the factor.
+    Backward recomputes the DAC inputs from ``x`` where they were not kept
+    (deterministic: no stochastic rounding or input noise) and applies the same gradient
+    rules as the step-by-step graph: identity through the quantizer, zero where the
+    input was clipped, times the factor.
     """
 
     # pylint: disable=arguments-differ,abstract-method
     @staticmethod
     def forward(ctx: Any, x: Tensor, weights: Tensor, factor: Any, step: float,
-                bound: float) -> Tensor:
+                bound: float, keep_prepared: bool = False) -> Tensor:
+        # the clip mask is needed only for an input gradient
+        masks: Optional[List[Tensor]] = [] if keep_prepared and x.requires_grad else None
         with torch.no_grad():
-            out = _mv(weights, _prepare_inplace(x, factor, step, bound))
+            u = _prepare_inplace(x, factor, step, bound, masks)
+            out = _mv(weights, u)
         scale = factor if isinstance(factor, Tensor) else None
-        ctx.save_for_backward(x, weights, scale)
+        inside = masks[0] if masks else None
+        ctx.save_for_backward(u if keep_prepared else x, weights, scale, inside)
         ctx.factor = None if scale is not None else factor
-        ctx.step, ctx.bound = step, bound
+        ctx.step, ctx.bound, ctx.prepared = step, bound, keep_prepared
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad: Tensor) -> Tuple[Optional[Tensor], ...]:
-        x, weights, scale = ctx.saved_tensors
+        inputs, weights, scale, inside = ctx.saved_tensors
         factor = scale if scale is not None else ctx.factor
         with torch.no_grad():
-            inside = []
-            u = _prepare_inplace(x, factor, ctx.step, ctx.bound, inside)
-            inside = inside[0] if inside else None
+            if ctx.prepared:
+                u = inputs
+            else:
+                masks: List[Tensor] = []
+                u = _prepare_inplace(inputs, factor, ctx.step, ctx.bound, masks)
+                inside = masks[0] if masks else None
             grad_w = grad.t().mm(u) if ctx.needs_input_grad[1] else None
             del u
             grad_x = None
             if ctx.needs_input_grad[0]:
                 grad_x = grad.mm(weights)  # a fresh result: masked and scaled in place
                 if inside is not None:
-                    grad_x.masked_fill_(inside.logical_not_(), 0.0)
+                    grad_x.masked_fill_(torch.logical_not(inside), 0.0)
                 if isinstance(factor, Tensor):
                     grad_x.mul_(factor.unsqueeze(1))
                 elif factor != 1.0:
                     grad_x.mul_(factor)
-        return grad_x, grad_w, None, None, None
+        return grad_x, grad_w, None, None, None, None
 
 
 class TorchSimulatorTile(NoHiddenParameters, Module):
@@ -341,7 +366,7 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: Tensor, is_test: bool = False,  # pylint: disable=arguments-differ
-                weights: Optional[Tensor] = None) -> Tensor:
+                weights: Optional[Tensor] = None, owned_input: bool = False) -> Tensor:
         """Analog MVM ``y = W x`` with the forward periphery (the same in train and eval).
 
         Args:
@@ -349,6 +374,9 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
             is_test: accepted for the engine interface (no effect).
             weights: weights to use instead of ``self.weight`` (e.g. modified weights,
                 ``[d_size, x_size]`` or per sample ``[B, d_size, x_size]``).
+            owned_input: ``x`` is a temporary of the caller that nothing else keeps:
+                backward keeps the DAC inputs (the same memory) instead of ``x`` and
+                does not recompute them.
 
         Returns:
             ``[B, d_size]``.
@@ -358,7 +386,7 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
         weights = self.weight if weights is None else weights
         if io.is_perfect or io.mv_type == AnalogMVType.IDEAL:
             return _mv(weights, x) * io.out_scale
-        return self._managed(weights, x, io)
+        return self._managed(weights, x, io, owned_input)
 
     def _noise_management(self, x: Tensor, io: Any) -> Optional[Tensor]:
         """Per-sample input scale ``[B]`` (``None``: no scaling)."""
@@ -376,7 +404,7 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
                 scale = x.amax(dim=1)
             return scale.clamp(max=thres) if thres > 0 else scale
 
-    def _managed(self, weights: Tensor, x: Tensor, io: Any) -> Tensor:
+    def _managed(self, weights: Tensor, x: Tensor, io: Any, owned_input: bool = False) -> Tensor:
         gen = self.rng.generator
         scale = self._noise_management(x, io)
         zero_rows = None
@@ -389,7 +417,7 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
         reduction = 1.0
         while True:
             factor = 1.0 / reduction if scale is None else 1.0 / (scale * reduction)
-            out, failed = self._one_pass(weights, x, factor, io, gen)
+            out, failed = self._one_pass(weights, x, factor, io, gen, owned_input)
             done = (not bm_on or not failed or int(reduction) > io.max_bm_factor
                     or (inp_step > 0 and reduction > io.max_bm_res / inp_step))
             if done:
@@ -404,14 +432,14 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
         return out
 
     def _one_pass(self, weights: Tensor, x: Tensor, factor: Any, io: Any,
-                  gen: torch.Generator) -> Tuple[Tensor, bool]:
+                  gen: torch.Generator, owned_input: bool = False) -> Tuple[Tensor, bool]:
         """Scale and prepare inputs, analog MV, finalize outputs; also whether any output
         saturated. ``factor`` is a float or a per-sample ``[B]`` input scale."""
         inp_bound = _bound(io.inp_bound)
         inp_step = _step(io.inp_res, io.inp_bound)
         if _recomputable_inputs(io, weights) and torch.is_grad_enabled() and (
                 x.requires_grad or weights.requires_grad):
-            v = _PreparedMV.apply(x, weights, factor, inp_step, inp_bound)
+            v = _PreparedMV.apply(x, weights, factor, inp_step, inp_bound, owned_input)
             return self._finish(weights, None, v, io, gen)
         u = _prepare(x, factor, inp_step, inp_bound, io.inp_sto_round, gen)
         if io.inp_noise > 0:
@@ -446,7 +474,7 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
                 failed = bool(flags & 2) or (io.bm_test_negative_bound and bool(flags & 4))
                 if not v.requires_grad:
                     return v, failed
-                return self._saturated(v, out_bound, failed, inside)
+                return _ClippedInPlace.apply(v, inside), failed
         # v is a fresh product that autograd does not keep: noise is added in place
         # (the draw comes first: a compiled graph may break at the random draw)
         if self.out_noise_values is not None:

@@ -192,7 +192,7 @@ class TorchSimulatorTileIRDropT(TorchSimulatorTile):
         self.rpu_config = rpu_config
 
     def forward(self, x: Tensor, is_test: bool = False,  # pylint: disable=arguments-differ
-                weights: Optional[Tensor] = None) -> Tensor:
+                weights: Optional[Tensor] = None, owned_input: bool = False) -> Tensor:
         """Analog MVM with the forward periphery and the time-resolved IR drop.
 
         Args:
@@ -200,6 +200,8 @@ class TorchSimulatorTileIRDropT(TorchSimulatorTile):
             is_test: accepted for the engine interface (no effect).
             weights: weights to use instead of ``self.weight`` (``[d_size, x_size]`` or
                 per sample ``[B, d_size, x_size]``).
+            owned_input: ``x`` is a temporary of the caller (see
+                :meth:`TorchSimulatorTile.forward`).
 
         Returns:
             ``[B, d_size]``.
@@ -211,7 +213,7 @@ class TorchSimulatorTileIRDropT(TorchSimulatorTile):
             return _mv(weights, x) * io.out_scale
         if not getattr(io, "adc_quantization", True):
             io = dataclasses.replace(io, out_res=0.0)
-        return self._managed(weights, x, io)
+        return self._managed(weights, x, io, owned_input)
 
     def _ir_drop(self, weights: Tensor, u: Tensor, io: Any) -> Tensor:  # type: ignore[override]
         """Output lost to the wire resistance (subtracted from ``W u``): ``[B, d_size]``."""

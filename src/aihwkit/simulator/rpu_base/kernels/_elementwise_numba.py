@@ -275,17 +275,22 @@ def quantize_at(values_at, count, step, bound, like):
 @_jit
 def clip_scale_at(values_at, stride, rows, cols, bound, out_at, like):
     """``out = clip(x, -r, r) / r`` of ``[rows, cols]`` inputs (rows ``stride`` values
-    apart) into the contiguous ``out``, in the values' type (``r`` converted first)."""
+    apart) into the contiguous ``out``, in the values' type (``r`` converted first).
+    Returns the number of inputs not strictly inside, ``not |x| < r`` (NaN included)."""
     out = numba.carray(_values_at(out_at, like), (rows, cols))
     conv = np.empty(1, like.dtype)
     conv[0] = bound
     r = conv[0]
+    outside = 0
     for row in range(rows):
         values = numba.carray(_values_at(values_at + row * stride * like.itemsize, like),
                               (cols,))
         target = out[row]
         for k in range(cols):
-            target[k] = min(max(values[k], -r), r) / r
+            x = values[k]
+            outside += 0 if abs(x) < r else 1
+            target[k] = min(max(x, -r), r) / r
+    return outside
 
 
 @_reduce

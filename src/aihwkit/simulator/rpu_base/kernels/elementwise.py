@@ -173,17 +173,19 @@ def _rows(tensor: Tensor) -> Optional[int]:
     return tensor.stride(0)
 
 
-def clip_scale(values: Tensor, bound: float) -> Optional[Tensor]:
+def clip_scale(values: Tensor, bound: float) -> Optional[Tuple[Tensor, int]]:
     """The input-range clip ``clip(x, -r, r) / r`` of ``[B, N]`` inputs (rows contiguous)
-    as a new contiguous tensor in one compiled pass, rounded as the torch operations;
+    as a new contiguous tensor in one compiled pass, rounded as the torch operations, and
+    the number of inputs with ``|x| < r`` false (on or beyond the bounds, or NaN);
     ``None`` where it does not apply (see :func:`applies`, ignoring the layout)."""
     stride = _rows(values)
     if stride is None or not _any_layout(values):
         return None
     out = torch.empty(values.shape, dtype=values.dtype)
-    _kernels().clip_scale_at(values.data_ptr(), stride, values.shape[0], values.shape[1],
-                             float(bound), out.data_ptr(), LIKE[values.dtype])
-    return out
+    outside = _kernels().clip_scale_at(values.data_ptr(), stride, values.shape[0],
+                                       values.shape[1], float(bound), out.data_ptr(),
+                                       LIKE[values.dtype])
+    return out, int(outside)
 
 
 def clip_scale_backward(grad: Tensor, raw: Tensor, bound: float, input_grad: bool
