@@ -83,6 +83,8 @@ def check_choice(owner: str, name: str, value: Any, enum_type: type,
                  allowed: Optional[Iterable[Any]] = None) -> None:
     """Raise :class:`ConfigError` when ``value`` is not a member of ``enum_type``
     (or not among ``allowed`` members)."""
+    if allowed is None and isinstance(value, enum_type):
+        return
     members = list(allowed) if allowed is not None else list(enum_type)
     if value not in members:
         names = ", ".join(f"{enum_type.__name__}.{m.name}" for m in members)

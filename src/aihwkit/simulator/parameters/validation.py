@@ -15,12 +15,13 @@ engine part that uses the field; this module catches wrong kinds of values early
 names the field.
 """
 
+import copy
 import enum
 import functools
 import math
 import typing
 from dataclasses import MISSING, fields, is_dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from aihwkit.exceptions import ConfigError
 
@@ -132,3 +133,23 @@ def _check_value(name: str, value: Any, default: Any, hint: Any) -> None:
         _fail(name, value, "a finite number (not NaN)")
     if math.isinf(value) and not (isinstance(default, float) and math.isinf(default)):
         _fail(name, value, "a finite number")
+
+
+def unchanged_since_passed(check: Callable[..., None]) -> Callable[..., None]:
+    """Wrap ``check(config, *args, **kwargs)`` of a flat configuration dataclass (fields
+    of numbers, strings, enums and lists of them) so that it is skipped while the
+    config's class, its field values and the arguments equal those of the last call that
+    passed. Lists are compared by value (a copy is kept), so changing a field in place
+    or assigning it runs the check again; per-call checks of the forward path then cost
+    one tuple comparison."""
+    last: list = [None]
+
+    @functools.wraps(check)
+    def checked(config: Any, *args: Any, **kwargs: Any) -> None:
+        values = tuple(vars(config).values())
+        key = (type(config), args, tuple(kwargs.items()), values)
+        if key == last[0]:
+            return
+        check(config, *args, **kwargs)
+        last[0] = key[:3] + (tuple(copy.copy(v) if type(v) is list else v for v in values),)
+    return checked

@@ -17,6 +17,7 @@ from torch import Tensor
 from aihwkit.exceptions import ConfigError, TorchTileConfigError, check_choice, check_field
 from aihwkit.simulator.rpu_base.kernels import elementwise, reference_forced
 from aihwkit.simulator.rpu_base.kernels.fused import normal_modifier
+from aihwkit.simulator.parameters.validation import unchanged_since_passed
 from aihwkit.simulator.parameters.enums import (
     WeightClipType, WeightModifierType, WeightRemapType)
 
@@ -34,6 +35,7 @@ def _finite(value: object) -> bool:
         return False
 
 
+@unchanged_since_passed
 def check_modifier(mod: object, torch_tile: bool = False) -> None:
     """Raise :class:`ConfigError` (``TorchTileConfigError`` for the torch tile) for an
     invalid or unsupported :class:`WeightModifierParameter`."""

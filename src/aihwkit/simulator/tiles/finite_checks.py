@@ -54,7 +54,8 @@ def check_finite_input(x: Tensor) -> None:
         if _is_compiling():  # an asynchronous assertion in the graph
             check_finite("x", x)
             return
-        found = all_finite([x])
+        with torch.no_grad():   # a check only: no graph
+            found = all_finite([x])
     if not found:
         check_finite("x", x)
 

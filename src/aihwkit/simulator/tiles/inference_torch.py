@@ -132,9 +132,13 @@ class _UnclippedRangeGrad(Function):
         (input_range,) = ctx.saved_tensors
         range_grad = None
         if ctx.needs_input_grad[1]:
+            # _range_gradient with zero sums and every input inside, in one operation
+            params = ctx.params
             bound = input_range.detach().abs()
-            range_grad = _range_gradient(torch.zeros_like(bound), 1.0, bound, ctx.params)
-            range_grad = range_grad.reshape(input_range.shape).to(input_range.dtype)
+            if params.decay > 0 and 1.0 > params.input_min_percentage:
+                range_grad = bound * params.decay
+            else:
+                range_grad = torch.zeros_like(bound)
         return grad, range_grad, None
 
 
@@ -222,9 +226,9 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
         ``[B, out_size]`` (tile units) and the input's shape."""
         x = autocast_input(x, self.get_dtype())
         self._check_tensor("x", x, self.in_size, False)
-        with torch.no_grad():  # a check only: no graph, one host read
-            check_finite_input(x)
-        self.tile.set_config(self.rpu_config)
+        check_finite_input(x)
+        if self.tile.rpu_config is not self.rpu_config:   # else the tile's forward checks it
+            self.tile.set_config(self.rpu_config)
         rows, shape = self._to_rows(x, False)
         unclipped = False
         if self.input_range is not None:
@@ -276,7 +280,8 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
                 out, outside = found
                 if not (rows.requires_grad or self.input_range.requires_grad):
                     return out, False
-                if not rows.requires_grad and outside == 0 and torch.is_grad_enabled():
+                if not rows.requires_grad and outside == 0 and rows.numel() \
+                        and torch.is_grad_enabled():
                     return out, True
                 params = self.input_range_parameter
                 return _CompiledInputClip.apply(rows, self.input_range, out, value,

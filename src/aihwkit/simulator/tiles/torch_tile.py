@@ -31,6 +31,7 @@ from aihwkit.exceptions import (
     ArgumentError, ConfigError, TileError, TorchTileConfigError, check_choice)
 from aihwkit.simulator.parameters.enums import (
     AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
+from aihwkit.simulator.parameters.validation import unchanged_since_passed
 from aihwkit.simulator.rpu_base.base import NoHiddenParameters
 from aihwkit.simulator.rpu_base.kernels import elementwise
 from aihwkit.simulator.rpu_base.rng import TileRNG
@@ -41,6 +42,7 @@ _UNSUPPORTED_IO = (("out_nonlinearity", 0.0), ("out_nonlinearity_std", 0.0),
                    ("w_read_asymmetry_dtod", 0.0))
 
 
+@unchanged_since_passed
 def check_torch_io(io: Any) -> None:
     """Raise :class:`TorchTileConfigError` for forward settings the torch tile cannot
     simulate, :class:`ConfigError` for invalid ones."""
@@ -238,9 +240,8 @@ class _PreparedMV(Function):
                 bound: float, keep_prepared: bool = False) -> Tensor:
         # the clip mask is needed only for an input gradient
         masks: Optional[List[Tensor]] = [] if keep_prepared and x.requires_grad else None
-        with torch.no_grad():
-            u = _prepare_inplace(x, factor, step, bound, masks)
-            out = _mv(weights, u)
+        u = _prepare_inplace(x, factor, step, bound, masks)   # forward runs without grad
+        out = _mv(weights, u)
         scale = factor if isinstance(factor, Tensor) else None
         inside = masks[0] if masks else None
         ctx.save_for_backward(u if keep_prepared else x, weights, scale, inside)
@@ -253,24 +254,24 @@ class _PreparedMV(Function):
     def backward(ctx: Any, grad: Tensor) -> Tuple[Optional[Tensor], ...]:
         inputs, weights, scale, inside = ctx.saved_tensors
         factor = scale if scale is not None else ctx.factor
-        with torch.no_grad():
-            if ctx.prepared:
-                u = inputs
-            else:
-                masks: List[Tensor] = []
-                u = _prepare_inplace(inputs, factor, ctx.step, ctx.bound, masks)
-                inside = masks[0] if masks else None
-            grad_w = grad.t().mm(u) if ctx.needs_input_grad[1] else None
-            del u
-            grad_x = None
-            if ctx.needs_input_grad[0]:
-                grad_x = grad.mm(weights)  # a fresh result: masked and scaled in place
-                if inside is not None:
-                    grad_x.masked_fill_(torch.logical_not(inside), 0.0)
-                if isinstance(factor, Tensor):
-                    grad_x.mul_(factor.unsqueeze(1))
-                elif factor != 1.0:
-                    grad_x.mul_(factor)
+        # once_differentiable: runs without grad
+        if ctx.prepared:
+            u = inputs
+        else:
+            masks: List[Tensor] = []
+            u = _prepare_inplace(inputs, factor, ctx.step, ctx.bound, masks)
+            inside = masks[0] if masks else None
+        grad_w = grad.t().mm(u) if ctx.needs_input_grad[1] else None
+        del u
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad.mm(weights)  # a fresh result: masked and scaled in place
+            if inside is not None:
+                grad_x.masked_fill_(torch.logical_not(inside), 0.0)
+            if isinstance(factor, Tensor):
+                grad_x.mul_(factor.unsqueeze(1))
+            elif factor != 1.0:
+                grad_x.mul_(factor)
         return grad_x, grad_w, None, None, None, None
 
 
@@ -392,9 +393,9 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
         """Per-sample input scale ``[B]`` (``None``: no scaling)."""
         thres = io.nm_thres
         kind = io.noise_management
+        if kind == _NM.NONE:
+            return None
         with torch.no_grad():
-            if kind == _NM.NONE:
-                return None
             if kind == _NM.CONSTANT:
                 return torch.full((x.shape[0],), thres if thres > 0 else 1.0,
                                   device=x.device, dtype=x.dtype)
