@@ -13,6 +13,7 @@ import math
 import pytest
 import torch
 
+from aihwkit.exceptions import TileError
 from aihwkit.simulator.configs import TorchInferenceRPUConfig
 from aihwkit.simulator.parameters.enums import (
     BoundManagementType, NoiseManagementType, WeightClipType, WeightModifierType)
@@ -180,6 +181,27 @@ def test_input_clip_matches_torch(dtype):
     assert elementwise.clip_scale_backward(grad, raw, bound, False)[0] is None
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("offset", [0.0, 3.0, -40.0])
+def test_std_matches_torch(dtype, offset):
+    gen = torch.Generator().manual_seed(11)
+    wide = torch.randn(300, 700, generator=gen, dtype=dtype) * 0.7 + offset
+    for values in (wide, wide[:, 13:413]):     # contiguous, rows of a wider matrix
+        expected = float(values.std())
+        found = elementwise.std(values)
+        if dtype == torch.float64:   # float64 sums in another order
+            assert math.isclose(found, expected, rel_tol=1e-12)
+        else:                        # the same float32 value, or its neighbour
+            ulp = float(torch.tensor(expected).nextafter(torch.tensor(math.inf))) - expected
+            assert abs(found - expected) <= ulp
+    assert elementwise.std(torch.ones(1, dtype=dtype)) == 0.0
+    spoiled = wide.clone()
+    spoiled[7, 9] = math.inf
+    assert math.isnan(elementwise.std(spoiled))
+    spoiled[7, 9] = math.nan
+    assert math.isnan(elementwise.std(spoiled[:, 5:20]))
+
+
 def _hwa_tile(out_noise=0.0, modifier=WeightModifierType.NONE, seed=0):
     config = TorchInferenceRPUConfig()
     config.forward.inp_res = 1 / 254
@@ -283,6 +305,47 @@ def test_clipped_inputs_keep_the_clip_gradient(monkeypatch):
     assert torch.equal(results[0][0], results[1][0])
     assert torch.allclose(results[0][1], results[1][1], rtol=1e-5)
     assert abs(float(results[0][1]) - 0.01 * 1.5) > 1e-4   # the clip sum contributes
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_range_from_data_rounds_as_the_tensor_expression(dtype):
+    tile = _hwa_tile()
+    tile = TorchInferenceTile(24, 40, tile.rpu_config).to(dtype)
+    tile.train()
+    params = tile.input_range_parameter
+    expected = tile.input_range.detach().clone()
+    gen = torch.Generator().manual_seed(3)
+    for idx in range(6):
+        x = (torch.rand(32, 40, generator=gen, dtype=dtype) - 0.5) * (idx + 1)
+        spread = elementwise.std(x)
+        expected = ((expected * float(idx) + params.init_std_alpha * spread)
+                    / (float(idx) + 1)).abs()
+        tile(x)
+        assert torch.equal(tile.input_range.detach(), expected)
+        assert float(tile.input_range_update_idx) == idx + 1
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_input_refused_with_the_range_untouched(monkeypatch, compiled, training,
+                                                           bad):
+    if not compiled:
+        _switch_off(monkeypatch)
+    tile = _hwa_tile(modifier=WeightModifierType.ADD_NORMAL)
+    tile.train(training)
+    tile(torch.rand(8, 40) - 0.5)
+    before = {key: value.clone() for key, value in tile.state_dict().items()
+              if isinstance(value, torch.Tensor)}
+    rng_state = tile._rng.generator.get_state()
+    x = torch.rand(8, 40) - 0.5
+    x[5, 33] = bad
+    with pytest.raises(TileError, match="x holds"):
+        tile(x)
+    after = tile.state_dict()
+    for key, value in before.items():
+        assert torch.equal(after[key], value), key
+    assert torch.equal(tile._rng.generator.get_state(), rng_state)
 
 
 def test_torch_tile_noise_std_on_both_paths(monkeypatch):

@@ -226,7 +226,10 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
         ``[B, out_size]`` (tile units) and the input's shape."""
         x = autocast_input(x, self.get_dtype())
         self._check_tensor("x", x, self.in_size, False)
-        check_finite_input(x)
+        if self.input_range is None:
+            check_finite_input(x)
+        # else the input clip tests it, before any state changes: the running range
+        # estimate takes no step for a non-finite input (its std is NaN)
         if self.tile.rpu_config is not self.rpu_config:   # else the tile's forward checks it
             self.tile.set_config(self.rpu_config)
         rows, shape = self._to_rows(x, False)
@@ -278,6 +281,8 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
             found = elementwise.clip_scale(rows.detach(), value)
             if found is not None:   # one compiled pass each way
                 out, outside = found
+                if outside:   # the count includes non-finite inputs
+                    check_finite_input(rows)
                 if not (rows.requires_grad or self.input_range.requires_grad):
                     return out, False
                 if not rows.requires_grad and outside == 0 and rows.numel() \
@@ -286,6 +291,7 @@ class TorchInferenceTile(InferenceTileWithPeriphery):
                 params = self.input_range_parameter
                 return _CompiledInputClip.apply(rows, self.input_range, out, value,
                                                 params), False
+        check_finite_input(rows)
         clipped = torch.clamp(rows, -bound, bound)
         if self.input_range.requires_grad:
             clipped = _InputRangeGrad.apply(clipped, rows.detach(), self.input_range,

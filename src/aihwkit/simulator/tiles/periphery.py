@@ -3,6 +3,7 @@ path of forward/backward/update, the weights API and device operations."""
 
 from typing import Any, Optional, Tuple, Union
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch.nn import Parameter
@@ -17,6 +18,9 @@ from aihwkit.simulator.tiles.checks import (autocast_input, check_finite, check_
 from aihwkit.simulator.tiles.finite_checks import check_finite_input, check_finite_pair
 from aihwkit.simulator.tiles.functions import AnalogFunction, analog_forward
 from aihwkit.simulator.tiles.scales import TileScalesMixin
+
+# numpy scalar types that round as the tensors of these dtypes
+_SCALAR_TYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
 _FLOAT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -216,18 +220,28 @@ class TileWithPeriphery(TileScalesMixin, TileModuleBase):
         return torch.maximum(torch.minimum(values, bound), -bound) / bound
 
     def _init_input_range_from_data(self, values: Tensor) -> None:
-        """Running mean of ``init_std_alpha * std(x)`` over the first training batches."""
+        """Running mean of ``init_std_alpha * std(x)`` over the first training batches
+        (no step for a non-finite ``x``: its std is NaN). Written through ``.data``: a
+        graph of an earlier forward that saved the range stays usable."""
         params = self.input_range_parameter
         idx = float(self.input_range_update_idx)
         if idx >= params.init_from_data:
             return
+        std = elementwise.std(values)
+        kind = _SCALAR_TYPES.get(self.input_range.dtype)
+        if std is not None and kind is not None and self.input_range.is_cpu:
+            if std > 0:   # float arithmetic that rounds as the tensor expression below
+                value = (kind(kind(float(self.input_range.detach())) * kind(idx))
+                         + kind(params.init_std_alpha * std)) / kind(idx + 1)
+                self.input_range.data.fill_(float(abs(value)))
+                self.input_range_update_idx.data.fill_(idx + 1.0)
+            return
         with torch.no_grad():
-            std = elementwise.std(values)
             std = values.std() if std is None else std
             if std > 0:
                 value = (self.input_range * idx + params.init_std_alpha * std) / (idx + 1)
-                self.input_range.copy_(value.abs())
-                self.input_range_update_idx.add_(1.0)
+                self.input_range.data.copy_(value.abs())
+                self.input_range_update_idx.data.add_(1.0)
 
     def set_input_range(self, value: Union[Tensor, float]) -> None:
         """Set the input range ``r`` to ``|value|``."""

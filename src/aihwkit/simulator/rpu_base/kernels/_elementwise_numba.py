@@ -331,18 +331,33 @@ def clip_scale_backward_at(grad_at, grad_stride, raw_at, raw_stride, rows, cols,
 @_reduce
 def std_at(address, rows, cols, row_stride, like):
     """Standard deviation (Bessel-corrected, float64 sums) of ``[rows, cols]`` values
-    (rows ``row_stride`` values apart); 0 for fewer than two."""
+    (rows ``row_stride`` values apart); 0 for fewer than two. float32 values in one pass
+    (``sum x`` and ``sum x^2`` in float64: their cancellation error stays far below a
+    float32 ulp unless ``|mean| / std`` exceeds about 1e3), float64 ones in two (the mean
+    first)."""
     count = rows * cols
     if count < 2:
         return 0.0
     total = 0.0
+    squares = 0.0
+    single = like.itemsize == 4
     for row in range(rows):
         values = numba.carray(_values_at(address + row * row_stride * like.itemsize, like),
                               (cols,))
-        for k in range(cols):
-            total += np.float64(values[k])
+        if single:
+            for k in range(cols):
+                value = np.float64(values[k])
+                total += value
+                squares += value * value
+        else:
+            for k in range(cols):
+                total += np.float64(values[k])
     mean = total / count
-    squares = 0.0
+    if single:
+        spread = squares - total * mean
+        if spread < 0.0:   # rounding only (NaN stays NaN)
+            spread = 0.0
+        return math.sqrt(spread / (count - 1))
     for row in range(rows):
         values = numba.carray(_values_at(address + row * row_stride * like.itemsize, like),
                               (cols,))

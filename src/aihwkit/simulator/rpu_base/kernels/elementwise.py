@@ -210,10 +210,11 @@ def clip_scale_backward(grad: Tensor, raw: Tensor, bound: float, input_grad: boo
 
 
 def std(values: Tensor) -> Optional[float]:
-    """``values.std()`` (Bessel-corrected) as a float in two compiled passes (float64
-    sums, the result rounded to the values' type: torch's value up to the last bit), for
-    contiguous tensors and matrices of contiguous rows; ``None`` where it does not apply
-    (see :func:`applies`)."""
+    """``values.std()`` (Bessel-corrected) as a float from compiled passes with float64
+    sums (one for float32 values, two for float64), the result rounded to the values'
+    type (torch's value up to the last bit for data whose mean is not a thousand times
+    its spread); NaN when some value is not finite. For contiguous tensors and matrices of
+    contiguous rows; ``None`` where it does not apply (see :func:`applies`)."""
     if not _any_layout(values):
         return None
     if values.is_contiguous():
