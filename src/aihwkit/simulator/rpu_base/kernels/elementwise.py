@@ -106,6 +106,8 @@ def output_stage_(values: Tensor, noise: float, step: float, bound: float,
     advanced as an in-place operation would."""
     if not applies(values):
         return None
+    if values.dtype not in _SATURATION_READY:
+        _load_saturation_kernels(values.dtype)
     if noise > 0:
         _add_normal(values, values, noise, generator_seed(generator))
     flags = _kernels().quantize_at(values.data_ptr(), values.numel(), float(step),
@@ -113,6 +115,22 @@ def output_stage_(values: Tensor, noise: float, step: float, bound: float,
     if _increment_version is not None and values.requires_grad:
         _increment_version(values)
     return int(flags)
+
+
+_SATURATION_READY: set = set()
+
+
+def _load_saturation_kernels(dtype: torch.dtype) -> None:
+    """Load the clip and mask kernels of a saturated output (from numba's cache, a few
+    ms each) together with the output stage, by calling them on no entries: else the
+    first saturation in a training run stalls that step."""
+    module = _kernels()
+    like = LIKE[dtype]
+    scratch = torch.zeros(1, dtype=dtype)
+    mask = torch.zeros(1, dtype=torch.bool)
+    module.clip_masked_at(scratch.data_ptr(), 0, 1.0, mask.data_ptr(), like)
+    module.masked_at(scratch.data_ptr(), mask.data_ptr(), scratch.data_ptr(), 0, like)
+    _SATURATION_READY.add(dtype)
 
 
 def clip_masked_(values: Tensor, bound: float) -> Optional[Tensor]:
