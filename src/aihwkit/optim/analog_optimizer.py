@@ -97,8 +97,8 @@ class AnalogOptimizerMixin:
 
         Runs inside torch's optimizer-step wrapper (step hooks, the profiler label
         ``Optimizer.step#<class>.step``) whenever a hook is registered or a profiler
-        runs; otherwise directly (the wrapper's profiler label costs a few microseconds
-        per step even with no profiler)."""
+        runs; otherwise directly (the wrapper's profiler label costs tens of
+        microseconds per step even with no profiler)."""
         if _torch_step_wrapper_needed(self):
             return _HOOKED_STEP(self, closure, **kwargs)
         return self._analog_step(closure, **kwargs)
