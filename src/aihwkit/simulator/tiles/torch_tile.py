@@ -376,9 +376,9 @@ class TorchSimulatorTile(NoHiddenParameters, Module):
             weights: weights to use instead of ``self.weight`` (e.g. modified weights,
                 ``[d_size, x_size]`` or per sample ``[B, d_size, x_size]``).
             owned_input: ``x`` is a temporary of the caller that nothing else keeps:
-                backward keeps the DAC inputs instead of ``x`` (the same size; with an
-                input gradient also the bool mask of clipped inputs, where any is
-                clipped on CPU) and does not recompute them.
+                backward keeps the DAC inputs instead of ``x`` (the same size; for an
+                input gradient also the bool mask of the clipped inputs, on CPU only
+                when some input is clipped) and does not recompute them.
 
         Returns:
             ``[B, d_size]``.
