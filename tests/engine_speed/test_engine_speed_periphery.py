@@ -159,13 +159,23 @@ def test_noisy_products_match_the_torch_periphery(settings):
     draws, so the rows (not the entries) are the independent units: pooled over the
     entries, the standardized mean differences and the log variance ratios must be
     within Z standard errors of a mean over the rows."""
-    io = IOParameters(**settings)
-    weights, x = operands(torch.float64)
+    _noisy_paths_agree(IOParameters(**settings), torch.float64)
+
+
+def test_staged_float32_output_noise_matches_the_torch_periphery(monkeypatch):
+    """The two-stage pass of larger products (forced here) adds float32 output noise by
+    the vectorised normals before the ADC stage: the same statistics."""
+    monkeypatch.setattr(periphery, "SMALL_PRODUCT", 0)
+    _noisy_paths_agree(IOParameters(out_noise=0.06), torch.float32)
+
+
+def _noisy_paths_agree(io, dtype):
+    weights, x = operands(dtype)
     x = x[[0, 1, 3, 5, 6]]                      # rows with noise (no exact-zero rows)
     rows = x.shape[0]
     repeats = 300
-    mean_c, var_c, _ = moments(manager(io, seed=3), weights, x, repeats, True)
-    mean_t, var_t, _ = moments(manager(io, seed=4), weights, x, repeats, False)
+    mean_c, var_c, _ = moments(manager(io, seed=3, dtype=dtype), weights, x, repeats, True)
+    mean_t, var_t, _ = moments(manager(io, seed=4, dtype=dtype), weights, x, repeats, False)
     assert float(var_c.mean()) > 0
     se_mean = torch.sqrt((var_c + var_t) / repeats)
     z_means = ((mean_c - mean_t) / se_mean.clamp(min=1e-12)).flatten()

@@ -205,3 +205,20 @@ def test_tensor_view_places_the_bias():
     layer.set_weights(layer.get_weights()[0], bias)
     out = array(x, tensor_view=(1, -1))
     torch.testing.assert_close(out, no_bias + bias, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_shape", [(6,), (2, 3)])
+def test_forward_without_grad_sums_in_place_to_the_same_values(batch_shape):
+    """Without autograd the tile outputs are added into one result; the values equal
+    those of the graph-recording forward (the same sums in the same order)."""
+    torch.manual_seed(4)
+    config = InferenceRPUConfig(mapping=_mapping(3, 2))
+    config.forward.out_noise = 0.0
+    layer = _grid_layer(config)
+    layer.eval()
+    x = torch.randn(*batch_shape, 7, generator=torch.Generator().manual_seed(2))
+    recorded = layer(x.clone().requires_grad_(True)).detach()
+    with torch.no_grad():
+        summed = layer(x)
+    assert summed.shape == (*batch_shape, 5)
+    assert torch.equal(summed, recorded)

@@ -92,12 +92,36 @@ def grid_forward(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
 
     Shape: ``parts[i]`` ``[..., width_i]``; returns ``[..., sum_j height_j]``.
     """
+    if not torch.is_grad_enabled() and len(grid) > 1:
+        return _summed_in_place(grid, parts)
     partials = [row[0](part) if len(row) == 1 else torch.cat([tile(part) for tile in row],
                                                                dim=-1)
                 for part, row in zip(parts, grid)]
     result = partials[0]
     for partial in partials[1:]:
         result = result + partial
+    return result
+
+
+def _summed_in_place(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
+    """:func:`grid_forward` without autograd: the first input split's outputs are copied
+    into their columns of one result tensor, every later tile output is added into its
+    columns (the same sums in the same order, without the concatenations and the
+    temporaries of the partial sums)."""
+    splits = iter(zip(parts, grid))
+    part, row = next(splits)
+    first = [tile(part) for tile in row]
+    columns, start = [], 0
+    for out in first:
+        columns.append(slice(start, start + out.shape[-1]))
+        start += out.shape[-1]
+    result = first[0].new_empty(first[0].shape[:-1] + (start,))
+    for out, column in zip(first, columns):
+        result[..., column].copy_(out)
+    del first
+    for part, row in splits:
+        for tile, column in zip(row, columns):
+            result[..., column].add_(tile(part))
     return result
 
 

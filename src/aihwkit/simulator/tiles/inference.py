@@ -22,6 +22,7 @@ from aihwkit.simulator.rpu_base.weight_ops import (
     remap_weights)
 from aihwkit.simulator.parameters.enums import WeightClipType, WeightRemapType
 from aihwkit.simulator.rpu_base.devices.ideal import IdealEngine
+from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
 from aihwkit.simulator.rpu_base.rng import TileRNG
 from aihwkit.simulator.rpu_base.tile import RPUPulsed
 from aihwkit.simulator.tiles.noise_interfaces import (
@@ -250,7 +251,11 @@ class InferenceTileWithPeriphery(TileWithPeriphery):
         """Eval outputs times the drift compensation factor (if compensation is set)."""
         if self.rpu_config.drift_compensation is None:
             return values
-        return values * self._view_out(self.alpha, values)
+        alpha = self.alpha
+        if alpha.numel() == 1 and alpha.is_cpu and not _is_compiling() \
+                and float(alpha) == 1.0:
+            return values   # not compensated yet: times 1 changes no value
+        return values * self._view_out(alpha, values)
 
     # ------------------------------------------------------------------ after each step
     def _clip_and_remap(self, clip: Any, remap: Any) -> None:

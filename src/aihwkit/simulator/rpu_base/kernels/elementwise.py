@@ -83,6 +83,12 @@ def add_normal(values: Tensor, scale: float,
     return out
 
 
+def add_normal_(values: Tensor, scale: float, seed: int) -> None:
+    """``values += scale xi`` in place (contiguous CPU float32/float64, see
+    :func:`applies`) with standard normals from the SplitMix64 stream at ``seed``."""
+    _add_normal(values, values, scale, seed)
+
+
 def abs_max(values: Tensor) -> float:
     """``max |values|`` (0 for no entries) in one pass, without an ``|values|`` temporary."""
     if values.numel() == 0:

@@ -29,6 +29,7 @@ from torch import Tensor
 from aihwkit.exceptions import TileError
 from aihwkit.simulator.parameters.enums import (
     AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
+from aihwkit.simulator.rpu_base.kernels.elementwise import add_normal_
 from aihwkit.simulator.rpu_base.kernels.fused import LIKE, as_array
 
 _NM_KINDS = {NoiseManagementType.NONE: 0, NoiseManagementType.ABS_MAX: 1,
@@ -96,12 +97,18 @@ def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
     quantized = cfg.out_step > 0
     unit = cfg.out_step if quantized else 1.0
     bound = cfg.out_bound_levels if quantized else cfg.out_bound
+    out_noise = cfg.out_noise
+    if out_noise > 0 and cfg.w_noise <= 0 and out.dtype == torch.float32:
+        # the output noise v + sigma xi first, by the vectorised float32 normals (the
+        # same distribution as the per-entry draws of the finalize stage)
+        add_normal_(out, out_noise, manager.rng.stream_seed())
+        out_noise = 0.0
     fail = np.zeros(rows, np.bool_)
     any_fail = kernels.finalize(
-        out.numpy(), fail, multiplier, w_std, cfg.w_noise, cfg.out_noise,
+        out.numpy(), fail, multiplier, w_std, cfg.w_noise, out_noise,
         cfg.out_inv_step if quantized else 1.0, quantized, cfg.out_sto_round, bound,
         cfg.bm_on, cfg.bm_test_negative_bound, unit * reduction * cfg.out_scale, kind > 0,
-        _seed(manager, cfg.w_noise > 0 or cfg.out_noise > 0
+        _seed(manager, cfg.w_noise > 0 or out_noise > 0
               or (quantized and cfg.out_sto_round)))
     return out, fail, any_fail
 
