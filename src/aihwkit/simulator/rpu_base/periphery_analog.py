@@ -11,6 +11,7 @@ from typing import Optional, Tuple
 import torch
 
 from aihwkit.simulator.parameters.enums import WeightNoiseType
+from aihwkit.simulator.rpu_base.kernels import elementwise
 from aihwkit.simulator.rpu_base.periphery_config import ResolvedIO
 from aihwkit.simulator.rpu_base.periphery_lines import LineParameters
 from aihwkit.simulator.rpu_base.rng import TileRNG
@@ -195,8 +196,12 @@ def finalize_output(cfg: ResolvedIO, lines: LineParameters, v: torch.Tensor, rng
         noise = rng.normal(v.shape, v.dtype).mul_(lines.out_noise_values.to(v.dtype) * inv_step)
         v = noise.add_(v, alpha=inv_step)
     elif cfg.out_noise > 0:
-        noise = torch.normal(0.0, cfg.out_noise * inv_step, tuple(v.shape),
-                             generator=rng.generator, dtype=v.dtype, device=v.device)
+        std = cfg.out_noise * inv_step
+        if elementwise.applies(v):   # compiled normals from the tile's seed stream
+            noise = elementwise.normal(v, std, None, rng.stream_seed())
+        else:
+            noise = torch.normal(0.0, std, tuple(v.shape), generator=rng.generator,
+                                 dtype=v.dtype, device=v.device)
         v = noise.add_(v, alpha=inv_step)
     elif quantized:
         v.mul_(inv_step)

@@ -59,16 +59,17 @@ def _add_normal(source: Optional[Tensor], out: Tensor, scale: float, seed: int) 
            float(scale), seed, LIKE[out.dtype])
 
 
-def normal(like: Tensor, scale: float, generator: Optional[torch.Generator]) -> Tensor:
+def normal(like: Tensor, scale: float, generator: Optional[torch.Generator],
+           seed: Optional[int] = None) -> Tensor:
     """``scale xi`` with standard normals ``xi`` of ``like``'s shape, dtype and device:
-    compiled for CPU float32/float64 (any layout of ``like``), else ``torch.randn`` times
-    ``scale``."""
+    compiled for CPU float32/float64 (any layout of ``like``; the stream starts at
+    ``seed``, or at one draw from ``generator``), else ``torch.randn`` times ``scale``."""
     if not _any_layout(like):
         noise = torch.randn(like.shape, generator=generator, device=like.device,
                             dtype=like.dtype)
         return noise.mul_(scale) if scale != 1.0 else noise
     out = torch.empty(like.shape, dtype=like.dtype)
-    _add_normal(None, out, scale, generator_seed(generator))
+    _add_normal(None, out, scale, generator_seed(generator) if seed is None else seed)
     return out
 
 
