@@ -13,6 +13,7 @@ import torch
 from aihwkit.simulator.parameters.enums import WeightNoiseType
 from aihwkit.simulator.rpu_base.kernels import elementwise
 from aihwkit.simulator.rpu_base.periphery_config import ResolvedIO
+from aihwkit.simulator.rpu_base.periphery_management import abs_max
 from aihwkit.simulator.rpu_base.periphery_lines import LineParameters
 from aihwkit.simulator.rpu_base.rng import TileRNG
 
@@ -217,7 +218,7 @@ def finalize_output(cfg: ResolvedIO, lines: LineParameters, v: torch.Tensor, rng
     if math.isfinite(bound):
         if test_bound:
             # max_l |v_l| > B  <=>  max_l v_l > B or min_l v_l < -B
-            peak = v.abs().amax(1) if cfg.bm_test_negative_bound else v.amax(1)
+            peak = abs_max(v) if cfg.bm_test_negative_bound else v.amax(1)
             fail = peak > bound
         v.clamp_(-bound, bound)
     return v, fail, unit

@@ -17,7 +17,10 @@ from torch import Tensor
 from torch.nn import Module, ModuleList, Parameter
 
 from aihwkit.exceptions import ArgumentError, ConfigError, TileError, check_field
+from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
+from aihwkit.simulator.rpu_base.known_finite import KnownFiniteInputs
 from aihwkit.simulator.tiles.base import check_size
+from aihwkit.simulator.tiles.finite_checks import check_finite_input
 
 
 def get_split_sizes(size: int, max_size: int) -> List[int]:
@@ -266,7 +269,14 @@ class TileModuleArray(Module):
         """``sum_i cat_j(tile_ij(x_i))`` (no bias); ``[..., out_size]``."""
         if self.analog_tile_count == 1:
             return self.array[0][0](x)
-        return grid_forward(self.array, x.split(self.in_sizes, dim=-1))
+        parts = x.split(self.in_sizes, dim=-1)
+        if _is_compiling():
+            return grid_forward(self.array, parts)
+        # one finiteness test of the whole input before any tile runs (each tile would
+        # test its split again, once per output split)
+        check_finite_input(x)
+        with KnownFiniteInputs(parts):
+            return grid_forward(self.array, parts)
 
     @staticmethod
     def _add_bias(result: Tensor, bias: Tensor, tensor_view: Optional[Sequence[int]]
