@@ -3,78 +3,67 @@
 The analog optimizers test every stored trace of a step for NaN and infinities before
 anything changes; the engines test their update operands again, since they can be called
 on their own. Inside a :class:`KnownFinite` block the engine's own test is skipped for
-exactly those tensors (by identity: a tensor derived from them is tested as usual).
+exactly those tensors (by identity: a tensor derived from them is tested as usual). A tile
+array tests its whole forward input once; inside its :class:`KnownFiniteInputs` block the
+tiles skip the test of their input splits.
 """
 
 import threading
 from types import TracebackType
-from typing import Optional, Tuple, Type
+from typing import Any, Optional, Tuple, Type
 
 from torch import Tensor
 
 
 class _Known(threading.local):
-    """The operand pair of this thread's innermost :class:`KnownFinite` block."""
+    """What this thread's innermost blocks declare finite: the update operand pair of
+    :class:`KnownFinite` and the forward inputs of :class:`KnownFiniteInputs`."""
 
     pair: Tuple[Optional[Tensor], Optional[Tensor]] = (None, None)
+    inputs: Tuple[Tensor, ...] = ()
 
 
 _KNOWN = _Known()
 
 
-class KnownFinite:
+class _Block:
+    """Context manager that sets one field of :data:`_KNOWN` while inside."""
+
+    __slots__ = ("field", "value", "previous")
+
+    def __init__(self, field: str, value: Any) -> None:
+        self.field = field
+        self.value = value
+        self.previous: Any = None
+
+    def __enter__(self) -> "_Block":
+        self.previous = getattr(_KNOWN, self.field)
+        setattr(_KNOWN, self.field, self.value)
+        return self
+
+    def __exit__(self, kind: Optional[Type[BaseException]], value: Optional[BaseException],
+                 trace: Optional[TracebackType]) -> None:
+        setattr(_KNOWN, self.field, self.previous)
+
+
+class KnownFinite(_Block):
     """Context manager: ``x`` and ``d`` hold only finite values while inside (the caller
     has tested them and does not change them)."""
 
-    __slots__ = ("pair", "previous")
+    __slots__ = ()
 
     def __init__(self, x: Tensor, d: Tensor) -> None:
-        self.pair = (x, d)
-        self.previous: Tuple[Optional[Tensor], Optional[Tensor]] = (None, None)
-
-    def __enter__(self) -> "KnownFinite":
-        self.previous = _KNOWN.pair
-        _KNOWN.pair = self.pair
-        return self
-
-    def __exit__(self, kind: Optional[Type[BaseException]], value: Optional[BaseException],
-                 trace: Optional[TracebackType]) -> None:
-        _KNOWN.pair = self.previous
+        super().__init__("pair", (x, d))
 
 
-class _Inputs(threading.local):
-    """The forward inputs of this thread's innermost :class:`KnownFiniteInputs` block."""
-
-    tensors: Tuple[Tensor, ...] = ()
-
-
-_INPUTS = _Inputs()
-
-
-class KnownFiniteInputs:
+class KnownFiniteInputs(_Block):
     """Context manager: the forward inputs ``tensors`` hold only finite values while
     inside (e.g. the input splits of a tile array that tested the whole input once)."""
 
-    __slots__ = ("tensors", "previous")
+    __slots__ = ()
 
     def __init__(self, tensors: Tuple[Tensor, ...]) -> None:
-        self.tensors = tuple(tensors)
-        self.previous: Tuple[Tensor, ...] = ()
-
-    def __enter__(self) -> "KnownFiniteInputs":
-        self.previous = _INPUTS.tensors
-        _INPUTS.tensors = self.tensors
-        return self
-
-    def __exit__(self, kind: Optional[Type[BaseException]], value: Optional[BaseException],
-                 trace: Optional[TracebackType]) -> None:
-        _INPUTS.tensors = self.previous
-
-
-def known_finite_input(x: Tensor) -> bool:
-    """Whether ``x`` is one of the very tensors of the enclosing
-    :class:`KnownFiniteInputs` block."""
-    return any(x is tensor for tensor in _INPUTS.tensors)
+        super().__init__("inputs", tuple(tensors))
 
 
 def known_finite(x: Tensor, d: Tensor) -> bool:
@@ -82,3 +71,9 @@ def known_finite(x: Tensor, d: Tensor) -> bool:
     :class:`KnownFinite` block."""
     known_x, known_d = _KNOWN.pair
     return x is known_x and d is known_d
+
+
+def known_finite_input(x: Tensor) -> bool:
+    """Whether ``x`` is one of the very tensors of the enclosing
+    :class:`KnownFiniteInputs` block."""
+    return any(x is tensor for tensor in _KNOWN.inputs)
