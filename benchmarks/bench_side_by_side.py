@@ -3,7 +3,9 @@
 Runs ``../shared/bench/workloads.py`` as separate processes under two interpreters, one
 workload at a time and alternating between them (``--rounds`` times each, median kept),
 so that both see the same machine state. Prints one markdown table with the ratio
-ours / anchor and the goal from ``ANCHOR.md``, followed by the command that produced it.
+ours / anchor and the goal from ``ANCHOR.md``, a second one with ours / a plain torch
+matmul of the same shape for the rows whose goal is set against one, and the command
+that produced them.
 Measure on a quiet machine: with other processes running the figures mean little.
 
     python benchmarks/bench_side_by_side.py --anchor /path/to/anchor-venv/bin/python \
@@ -89,6 +91,7 @@ def _table(args: argparse.Namespace) -> int:
     names = [name for name in workload_names()
              if not args.only or any(part in name for part in args.only)]
     targets = goals()
+    measured: Dict[str, Optional[float]] = {}
     print("| workload | ours ms/step | aihwkit 1.1.0 ms/step | ratio | goal |")
     print("| --- | ---: | ---: | ---: | --- |")
     for name in names:
@@ -104,11 +107,57 @@ def _table(args: argparse.Namespace) -> int:
         ratio = f"{mine / theirs:.2f}" if mine and theirs else "n/a"
         print(f"| {name} | {_figure(mine)} | {_figure(theirs)} | {ratio} | "
               f"{targets.get(name, '')} |", flush=True)
+        measured[name] = mine
+    _matmul_table(args, [name for name in names if "matmul" in targets.get(name, "")],
+                  measured)
     print()
     print("Command: " + " ".join([os.path.relpath(sys.executable)] + sys.argv)
           + f"  (medians of {args.rounds} alternating runs, {args.threads} threads"
           + (", one core kept busy)" if args.busy else ")"))
     return 0
+
+
+_MATMUL = """
+import sys, time, torch
+n_in, n_out, batch = (int(v) for v in sys.argv[1:4])
+x, w = torch.rand(batch, n_in), torch.rand(n_out, n_in)
+x @ w.t()
+start = time.perf_counter()
+for _ in range(int(sys.argv[4])):
+    x @ w.t()
+print((time.perf_counter() - start) / int(sys.argv[4]) * 1e3)
+"""
+
+
+def _matmul_table(args: argparse.Namespace, names: List[str],
+                  measured: Dict[str, Optional[float]]) -> None:
+    """For the inference rows whose goal is set against a plain torch matmul: the matmul
+    of the same shape ``[batch, in] x [in, out]`` in a fresh process with the same
+    threads (median of ``--rounds``), and ours divided by it."""
+    rows = [(name, match) for name in names
+            if (match := re.match(r"infer_\w+?_(\d+)x(\d+)_b(\d+)$", name))]
+    if not rows:
+        return
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
+               MKL_NUM_THREADS=str(args.threads))
+    print()
+    print("| workload | ours ms/step | plain torch matmul ms | ours / matmul |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, match in rows:
+        n_in, n_out, batch = match.groups()
+        steps = "3" if int(n_in) * int(n_out) * int(batch) > 1 << 30 else "20"
+        times = []
+        for _ in range(args.rounds):
+            out = subprocess.run([args.ours, "-c", _MATMUL, n_in, n_out, batch, steps],
+                                 capture_output=True, text=True, check=False, env=env)
+            try:
+                times.append(float(out.stdout.strip().splitlines()[-1]))
+            except (ValueError, IndexError):
+                continue
+        plain = statistics.median(times) if times else None
+        mine = measured.get(name)
+        ratio = f"{mine / plain:.2f}" if mine and plain else "n/a"
+        print(f"| {name} | {_figure(mine)} | {_figure(plain)} | {ratio} |", flush=True)
 
 
 def _figure(value: Optional[float]) -> str:
