@@ -241,3 +241,10 @@ def test_non_finite_input_is_refused_before_any_tile_runs(bad):
     after = layer.state_dict()
     for key, value in before.items():
         assert torch.equal(after[key], value), key
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.int64, torch.float64])
+def test_wrong_input_dtypes_get_the_tiles_error(dtype):
+    layer = _grid_layer(InferenceRPUConfig(mapping=_mapping(3, 2)))
+    with pytest.raises(TileError, match="dtype|floating point"):
+        layer(torch.ones(2, 7, dtype=dtype))

@@ -270,7 +270,7 @@ class TileModuleArray(Module):
         if self.analog_tile_count == 1:
             return self.array[0][0](x)
         parts = x.split(self.in_sizes, dim=-1)
-        if _is_compiling():
+        if _is_compiling() or not x.is_floating_point():   # the tiles report bad dtypes
             return grid_forward(self.array, parts)
         # one finiteness test of the whole input before any tile runs (each tile would
         # test its split again, once per output split)
