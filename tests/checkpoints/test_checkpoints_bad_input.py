@@ -7,6 +7,7 @@ from aihwkit.exceptions import AihwkitException, ArgumentError, ConfigError, Til
 from aihwkit.nn import AnalogLinear
 from aihwkit.optim import AnalogSGD
 from aihwkit.simulator.configs import InferenceRPUConfig, SingleRPUConfig
+from aihwkit.simulator.parameters.mapping import MappingParameter
 from aihwkit.simulator.presets import TikiTakaEcRamPreset
 
 from checkpoint_helpers import same, snapshot
@@ -48,6 +49,24 @@ def test_nan_input_is_refused_before_the_forward():
         layer(torch.tensor([[0.0, NAN, 0.0, 0.0]]))
     with pytest.raises(TileError, match="x holds NaN"):
         layer(torch.tensor([[0.0, float("inf"), 0.0, 0.0]]))
+    assert same(before, snapshot(layer))
+
+
+@pytest.mark.parametrize("bad", [NAN, float("inf")])
+def test_nan_input_of_a_tile_array_is_refused_before_any_tile_runs(bad):
+    """A tile array tests its whole input once: a NaN in the last input split is refused
+    before the first split's tiles step their input-range estimate."""
+    config = InferenceRPUConfig(
+        mapping=MappingParameter(max_input_size=3, max_output_size=2))
+    config.pre_post.input_range.enable = True
+    layer = AnalogLinear(7, 5, rpu_config=config)
+    assert layer.analog_module.analog_tile_count == 9   # inputs 3+2+2, outputs 2+2+1
+    layer.train()
+    before = snapshot(layer)
+    x = torch.rand(4, 7)
+    x[1, 6] = bad
+    with pytest.raises(TileError, match="x holds"):
+        layer(x)
     assert same(before, snapshot(layer))
 
 

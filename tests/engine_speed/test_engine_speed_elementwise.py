@@ -309,8 +309,7 @@ def test_clipped_inputs_keep_the_clip_gradient(monkeypatch):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_range_from_data_rounds_as_the_tensor_expression(dtype):
-    tile = _hwa_tile()
-    tile = TorchInferenceTile(24, 40, tile.rpu_config).to(dtype)
+    tile = TorchInferenceTile(24, 40, _hwa_tile().rpu_config).to(dtype)
     tile.train()
     params = tile.input_range_parameter
     expected = tile.input_range.detach().clone()

@@ -224,25 +224,6 @@ def test_forward_without_grad_sums_in_place_to_the_same_values(batch_shape):
     assert torch.equal(summed, recorded)
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
-def test_non_finite_input_is_refused_before_any_tile_runs(bad):
-    """The array tests its whole input once: a NaN in the last input split is refused
-    before the first split's tiles step their input-range estimate."""
-    config = InferenceRPUConfig(mapping=_mapping(3, 2))
-    config.pre_post.input_range.enable = True
-    layer = _grid_layer(config)
-    layer.train()
-    before = {key: value.clone() for key, value in layer.state_dict().items()
-              if isinstance(value, torch.Tensor)}
-    x = torch.rand(4, 7)
-    x[1, 6] = bad
-    with pytest.raises(TileError, match="x holds"):
-        layer(x)
-    after = layer.state_dict()
-    for key, value in before.items():
-        assert torch.equal(after[key], value), key
-
-
 @pytest.mark.parametrize("dtype", [torch.bool, torch.int64, torch.float64])
 def test_wrong_input_dtypes_get_the_tiles_error(dtype):
     layer = _grid_layer(InferenceRPUConfig(mapping=_mapping(3, 2)))

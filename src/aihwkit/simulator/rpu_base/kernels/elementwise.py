@@ -237,8 +237,8 @@ def clip_scale_backward(grad: Tensor, raw: Tensor, bound: float, input_grad: boo
 def std(values: Tensor) -> Optional[float]:
     """``values.std()`` (Bessel-corrected) as a float from compiled passes with float64
     sums (one for float32 values, two for float64), the result rounded to the values'
-    type (torch's value up to the last bit for data whose mean is not a thousand times
-    its spread); NaN when some value is not finite. For contiguous tensors and matrices of
+    type (within one float32 ulp of torch's value for data whose mean is not a thousand
+    times its spread); NaN when some value is not finite. For contiguous tensors and matrices of
     contiguous rows; ``None`` where it does not apply (see :func:`applies`)."""
     if not _any_layout(values):
         return None
