@@ -10,6 +10,8 @@ within 4 standard errors. The dispatcher sends everything it does not cover to t
 import itertools
 import math
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -113,6 +115,48 @@ def test_noise_free_backward_direction(same_product):
                                  weights, x)
     assert torch.equal(compiled, plain)
     assert not compiled[2].any()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("nm", [NM.ABS_MAX, NM.MAX, NM.NONE])
+def test_noise_free_staged_products_over_several_blocks(nm, dtype, monkeypatch):
+    """The two compiled stages (forced) on outputs of several ADC blocks (4096 entries),
+    rows crossing block boundaries, rows that saturate and a NaN row: the torch
+    periphery's values (NaN where it gives NaN)."""
+    monkeypatch.setattr(periphery, "SMALL_PRODUCT", 0)
+    io = IOParameters(out_noise=0.0, noise_management=nm, out_bound=2.0, out_scale=1.5)
+    weights, x = operands(dtype, out_size=300, in_size=40, batch=37)
+    x[5, 7] = float("nan")
+    compiled, plain = both_paths(manager(io, 300, 40, dtype=dtype), weights, x)
+    torch.testing.assert_close(compiled, plain, rtol=0, atol=0, equal_nan=True)
+    assert compiled[5].isnan().all() and not compiled[6].isnan().any()
+    io.bound_management = BM.NONE
+    clipped, _ = both_paths(manager(io, 300, 40, dtype=dtype), weights, x)
+    assert not torch.equal(clipped[:5], compiled[:5])   # rows did saturate
+
+
+@pytest.mark.parametrize("rows, size", [(3, 5), (9, 1000), (1, 8193)])
+def test_adc_stage_adds_the_vectorised_normals(rows, size):
+    """The ADC stage's own float32 normals are those of the vectorised normal pass at the
+    same seed, entry for entry (odd counts, rows across blocks): with a unit ADC step the
+    stage equals that noise added, rounded, clipped and scaled (exact: no rounding of a
+    division is involved)."""
+    from aihwkit.simulator.rpu_base.kernels import elementwise
+    gen = torch.Generator().manual_seed(rows + size)
+    v = (torch.rand(rows, size, generator=gen) - 0.5) * 8
+    multiplier = torch.rand(rows, generator=gen) + 0.5
+    noise = torch.zeros(rows, size)
+    elementwise.add_normal_(noise, 0.7, 11)
+    scale = (multiplier * 0.25).unsqueeze(1)
+    expected = (v + noise).round().clamp(-3, 3) * scale
+    peak = (v + noise).round().abs().amax(1)
+    got = v.clone()
+    fail = np.zeros(rows, np.bool_)
+    any_fail = periphery._compiled().adc_stage(
+        got.numpy(), fail, multiplier.numpy(), True, 0.7, 1.0, True, 3.0, True, True, 0.25,
+        11)
+    assert torch.equal(got, expected)
+    assert fail.tolist() == (peak > 3).tolist() and any_fail == bool((peak > 3).any())
 
 
 @pytest.mark.parametrize("dtype, rtol", [(torch.float32, 1e-5), (torch.float64, 1e-13)])
@@ -234,10 +278,10 @@ def test_uncovered_settings_use_the_torch_periphery(settings):
     assert kernels.choose_periphery(mgr, torch.rand(3, 20)) is None
 
 
-def test_size_limit_and_dtype():
+def test_every_size_and_the_float_dtypes():
     mgr = manager(IOParameters(), out_size=512, in_size=512, dtype=torch.float32)
     assert kernels.choose_periphery(mgr, torch.rand(2, 512)) is periphery.fused_mvm
-    assert kernels.choose_periphery(mgr, torch.rand(8, 512)) is None      # 2^21 > limit
+    assert kernels.choose_periphery(mgr, torch.rand(512, 512)) is periphery.fused_mvm
     half = manager(IOParameters(), dtype=torch.bfloat16)
     assert kernels.choose_periphery(half, torch.rand(3, 20, dtype=torch.bfloat16)) is None
 

@@ -267,9 +267,9 @@ def test_compiled_periphery_recomputes_only_saturated_rows(monkeypatch):
     sizes = []
     original = periphery._one_pass
 
-    def spy(manager_, weights, rows, reduction):
-        sizes.append((rows.shape[0], reduction))
-        return original(manager_, weights, rows, reduction)
+    def spy(manager_, weights, stage, reduction):
+        sizes.append((stage[0].shape[0], reduction))   # the stage's prepared inputs
+        return original(manager_, weights, stage, reduction)
 
     monkeypatch.setattr(periphery, "SMALL_PRODUCT", 0)
     monkeypatch.setattr(periphery, "_one_pass", spy)

@@ -19,6 +19,7 @@ from torch.nn import Module, ModuleList, Parameter
 from aihwkit.exceptions import ArgumentError, ConfigError, TileError, check_field
 from aihwkit.simulator.rpu_base.kernels.threads import _is_compiling
 from aihwkit.simulator.rpu_base.known_finite import KnownFiniteInputs
+from aihwkit.simulator.rpu_base.shared_inputs import SharedInputStages
 from aihwkit.simulator.tiles.base import check_size
 from aihwkit.simulator.tiles.finite_checks import check_finite_input
 
@@ -93,8 +94,17 @@ def grid_forward(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
     """``sum_i cat_j(grid[i][j](parts[i]))``: tile outputs concatenated over the output
     splits, partial sums of the input splits added in digital.
 
+    The tiles of one input split share its noise management and DAC where their
+    settings allow (:class:`SharedInputStages`): the same values, computed once.
+
     Shape: ``parts[i]`` ``[..., width_i]``; returns ``[..., sum_j height_j]``.
     """
+    with SharedInputStages():
+        return _grid_forward(grid, parts)
+
+
+def _grid_forward(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
+    """:func:`grid_forward` inside its block."""
     if not torch.is_grad_enabled() and len(grid) > 1:
         return _summed_in_place(grid, parts)
     partials = [row[0](part) if len(row) == 1 else torch.cat([tile(part) for tile in row],

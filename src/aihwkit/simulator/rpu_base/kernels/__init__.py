@@ -74,8 +74,6 @@ SCAN_WORK = 1 << 20
 # (the compiled kernel's cost grows with the number of pulses, the torch kernels' with the
 # number of operations: 2^16 keeps a dense 512 x 512 single-sample update on torch)
 FUSED_WORK = 1 << 16
-# up to this many multiply-adds a managed product runs through the compiled periphery
-FUSED_MVM_WORK = 1 << 20
 
 
 class PulseKernel(Protocol):
@@ -216,13 +214,13 @@ def _fusable(engine: Any, work: int) -> bool:
 def choose_periphery(manager: Any, x: Tensor) -> Optional[Callable[..., Tensor]]:
     """The compiled periphery (:func:`~.periphery.fused_mvm`) for this managed product of
     an :class:`~aihwkit.simulator.rpu_base.periphery.IOManager`, or ``None`` for the torch
-    periphery: small CPU products (at most :data:`FUSED_MVM_WORK` multiply-adds) whose
-    settings it covers, with numba installed and the reference not forced."""
+    periphery: CPU float32/float64 products whose settings it covers, with numba installed
+    and the reference not forced (at every size: for large products its stages around
+    torch's product, one pass over the inputs and one over the outputs, cost less than the
+    torch periphery's passes)."""
     if reference_forced() or x.device.type != "cpu" or _is_compiling():
         return None
     if x.dtype not in (torch.float32, torch.float64):
-        return None
-    if x.shape[0] * manager.out_size * manager.in_size > FUSED_MVM_WORK:
         return None
     supported = getattr(manager, "_cache_fused_periphery", None)
     if supported is None:
@@ -268,7 +266,6 @@ def line_counts(values: Tensor, lr: float, up: Any, granularity: float, rng: Til
 
 __all__ = ["PulseKernel", "UpdateKernel", "LineCountKernel", "apply_pulses", "choose_kernel",
            "choose_update", "choose_line_update", "choose_periphery", "FUSED_WORK",
-           "FUSED_MVM_WORK",
            "choose_line_counts", "line_counts", "reference_update", "reference_forced",
            "reference_pulses", "walk_pulses", "aggregate_pulses", "checked_moment_pulses",
            "classified_moment_pulses", "affine_moment_pulses", "affine_scan_pulses",

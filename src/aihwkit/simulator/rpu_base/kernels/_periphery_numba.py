@@ -10,13 +10,41 @@ import math
 import numba
 import numpy as np
 
+from aihwkit.simulator.rpu_base.kernels._elementwise_numba import (
+    PAIRS, _LOW24, _S8, _S40, _TWO_M24, _octant_pair)
 from aihwkit.simulator.rpu_base.kernels._fused_numba import (
-    _next64, _normal_from, _uniform_from, _values_at)
+    _GOLDEN, _mixed, _next64, _normal_from, _uniform_from, _values_at)
 
 _jit = numba.njit(cache=True, nogil=True)
+_inline = numba.njit(cache=True, nogil=True, inline="always")
+# float32 normals and loops of selects: fused multiply-adds allowed, no reassociation
+_vector = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 
 # noise-management kinds understood by prepare()
 NM_NONE, NM_ABS_MAX, NM_MAX, NM_CONSTANT = 0, 1, 2, 3
+
+
+@_inline
+def _row_scale(row, absolute):
+    """``max_j |row_j|`` (``absolute``) or ``max_j row_j`` of a non-empty row; the row's
+    first NaN if it holds one (as torch's reductions propagate NaN). Selects and an
+    integer count, so that the loop vectorises."""
+    high = row[0]
+    low = row[0]
+    nans = 0
+    for j in range(row.shape[0]):
+        value = row[j]
+        high = value if value > high else high
+        low = value if value < low else low
+        nans += value != value
+    if nans:
+        for j in range(row.shape[0]):
+            if row[j] != row[j]:
+                return row[j]
+    if not absolute:
+        return high
+    # high >= -low implies high >= 0 (abs turns a zero's sign positive, as |x| does)
+    return abs(high) if high >= -low else -low
 
 
 @_jit
@@ -48,17 +76,15 @@ def prepare(x, u, divisor, multiplier, w_std, kind, thres, zero_shortcut, inp_st
     bounded = math.isfinite(inp_bound)
     counter = np.uint64(seed)   # the stream's counter, a local (see _fused_numba)
     has_factor = kind > 0 or reduction != 1.0
+    # quantization and clip without random draws: one loop of selects (it vectorises)
+    quantize_clip = inp_step > 0.0 and not sto_round and inp_noise <= 0.0
     for r in range(rows):
         factor = one
         if kind > 0:
             if kind == NM_CONSTANT:
                 scale = thres_t if thres > 0 else one
             else:
-                scale = abs(x[r, 0]) if kind == NM_ABS_MAX else x[r, 0]
-                for j in range(1, size):
-                    value = abs(x[r, j]) if kind == NM_ABS_MAX else x[r, j]
-                    if value > scale or value != value:
-                        scale = value
+                scale = _row_scale(x[r], kind == NM_ABS_MAX)
                 if thres > 0 and scale > thres_t:
                     scale = thres_t
             positive = scale > zero
@@ -75,7 +101,17 @@ def prepare(x, u, divisor, multiplier, w_std, kind, thres, zero_shortcut, inp_st
                 factor = factor / reduction_t
         elif reduction != 1.0:
             factor = one / reduction_t
-        if inp_step > 0.0:
+        if quantize_clip:
+            c = factor * inv_t if has_factor else inv_t
+            source = x[r]
+            target = u[r]
+            for j in range(size):
+                value = np.rint(source[j] * c) * step_t
+                if bounded:
+                    value = -bound_t if value < -bound_t else value
+                    value = bound_t if value > bound_t else value
+                target[j] = value
+        elif inp_step > 0.0:
             c = factor * inv_t if has_factor else inv_t
             for j in range(size):
                 value = x[r, j] * c
@@ -90,23 +126,35 @@ def prepare(x, u, divisor, multiplier, w_std, kind, thres, zero_shortcut, inp_st
         else:
             for j in range(size):
                 u[r, j] = x[r, j]
-        for j in range(size):
-            value = u[r, j]
-            if bounded:
-                if value < -bound_t:
-                    value = -bound_t
-                elif value > bound_t:
-                    value = bound_t
-            if inp_noise > 0.0:
-                draw, counter = _normal_from(counter)
-                conv[0] = draw
-                value = value + noise_t * conv[0]
-            u[r, j] = value
+        if not quantize_clip:
+            for j in range(size):
+                value = u[r, j]
+                if bounded:
+                    if value < -bound_t:
+                        value = -bound_t
+                    elif value > bound_t:
+                        value = bound_t
+                if inp_noise > 0.0:
+                    draw, counter = _normal_from(counter)
+                    conv[0] = draw
+                    value = value + noise_t * conv[0]
+                u[r, j] = value
         if w_noise > 0.0:
             total = 0.0
             for j in range(size):
                 total += float(u[r, j]) * float(u[r, j])
             w_std[r] = w_noise * math.sqrt(total)
+
+
+@_inline
+def _adc_constants(v, out_inv, bound, gain):
+    """``1/Δ``, the bound (0 when infinite) and the gain in the type of the values ``v``
+    (Python floats rounded as torch rounds scalars)."""
+    conv = np.empty(3, v.dtype)
+    conv[0] = out_inv
+    conv[1] = bound if math.isfinite(bound) else 0.0
+    conv[2] = gain
+    return conv[0], conv[1], conv[2]
 
 
 @_jit
@@ -118,11 +166,8 @@ def finalize(v, fail, multiplier, w_std, w_noise, out_noise, out_inv, quantized,
     back by ``multiplier * gain`` (or ``gain``). ``fail[r]`` tells whether row ``r``
     exceeded the bound (when ``test_bound``). Returns whether any row failed."""
     rows, size = v.shape
-    conv = np.empty(4, v.dtype)
-    conv[0] = out_inv
-    conv[1] = bound if math.isfinite(bound) else 0.0
-    conv[2] = gain
-    inv_t, bound_t, gain_t = conv[0], conv[1], conv[2]
+    inv_t, bound_t, gain_t = _adc_constants(v, out_inv, bound, gain)
+    conv = np.empty(1, v.dtype)   # rounds a float64 draw to the values' type
     bounded = math.isfinite(bound)
     counter = np.uint64(seed)
     noise_std = out_noise * (out_inv if quantized else 1.0)
@@ -133,19 +178,19 @@ def finalize(v, fail, multiplier, w_std, w_noise, out_noise, out_inv, quantized,
             value = v[r, j]
             if w_noise > 0.0:
                 draw, counter = _normal_from(counter)
-                conv[3] = w_std[r] * draw
-                value = value + conv[3]
+                conv[0] = w_std[r] * draw
+                value = value + conv[0]
             if out_noise > 0.0:
                 draw, counter = _normal_from(counter)
-                conv[3] = noise_std * draw
-                value = conv[3] + inv_t * value if quantized else conv[3] + value
+                conv[0] = noise_std * draw
+                value = conv[0] + inv_t * value if quantized else conv[0] + value
             elif quantized:
                 value = value * inv_t
             if quantized:
                 if sto_round:
                     draw, counter = _uniform_from(counter)
-                    conv[3] = draw
-                    value = value + (conv[3] - np.float32(0.5))
+                    conv[0] = draw
+                    value = value + (conv[0] - np.float32(0.5))
                 value = np.rint(value)
             if bounded:
                 if test_bound:
@@ -166,6 +211,79 @@ def finalize(v, fail, multiplier, w_std, w_noise, out_noise, out_inv, quantized,
         elif gain != 1.0:
             for j in range(size):
                 v[r, j] = v[r, j] * gain_t
+    return any_fail
+
+
+@_vector
+def adc_stage(v, fail, multiplier, has_scale, noise, out_inv, quantized, bound, test_bound,
+              negative_test, gain, seed):
+    """ADC of the analog outputs ``v`` ``[R, L]`` (contiguous) in place, in vectorised
+    passes over blocks of ``2 PAIRS`` entries: ``v <- v / Δ + (σ / Δ) ξ`` (``out_inv =
+    1/Δ``, or 1 without quantization; ``noise = σ/Δ``, float32 values only, 0: none), the
+    rounding to levels (``quantized``), the clip to ``±bound`` (levels; infinite: none)
+    and the scale back by ``multiplier[r] * gain`` (``has_scale``) or ``gain``.
+
+    The normals are those of ``add_normal32_at`` at ``seed`` (pair ``p`` of block entries
+    ``(j, j + PAIRS)`` from SplitMix64 counter ``seed + p golden``). ``fail[r]`` tells
+    whether row ``r`` exceeded ``+bound`` (``|v| > bound`` with ``negative_test``) before
+    the clip, when ``test_bound``; returns whether any row did. Without noise the values
+    equal those of :func:`finalize`."""
+    rows, size = v.shape
+    count = rows * size
+    flat = v.reshape(count)
+    inv_t, bound_t, gain_t = _adc_constants(v, out_inv, bound, gain)
+    bounded = math.isfinite(bound)
+    factor = np.float32(noise)
+    uniform = np.empty(PAIRS, np.float32)
+    angle = np.empty(PAIRS, np.int32)
+    base = np.uint64(seed)
+    for r in range(rows):
+        fail[r] = False
+    any_fail = False
+    for block in range(-(-count // (2 * PAIRS))):
+        start = block * 2 * PAIRS
+        stop = min(count, start + 2 * PAIRS)
+        if noise > 0.0:
+            pairs = min(PAIRS, (count - start + 1) // 2)
+            offset = np.uint64(block * PAIRS)
+            for j in range(pairs):
+                z = _mixed(base + (offset + np.uint64(j)) * _GOLDEN)
+                uniform[j] = np.float32(np.int32(z >> _S40) + np.int32(1)) * _TWO_M24
+                angle[j] = np.int32((z >> _S8) & _LOW24)
+            firsts = flat[start:start + pairs]
+            seconds = flat[start + pairs:stop]
+            paired = seconds.shape[0]    # pairs, or pairs - 1 for an odd count
+            for j in range(paired):
+                a, b = _octant_pair(uniform[j], angle[j], factor)
+                firsts[j] = firsts[j] * inv_t + a
+                seconds[j] = seconds[j] * inv_t + b
+            if paired < pairs:   # the last pair has its first entry only
+                a, _ = _octant_pair(uniform[pairs - 1], angle[pairs - 1], factor)
+                firsts[pairs - 1] = firsts[pairs - 1] * inv_t + a
+        elif out_inv != 1.0:
+            chunk = flat[start:stop]
+            for k in range(chunk.shape[0]):
+                chunk[k] = chunk[k] * inv_t
+        # the rows (or parts of rows) of this block, each in one loop of selects
+        r = start // size
+        while r * size < stop:
+            part = flat[max(start, r * size):min(stop, (r + 1) * size)]
+            scale = gain_t
+            if has_scale:
+                scale = multiplier[r] * gain_t if gain != 1.0 else multiplier[r]
+            hits = 0
+            for k in range(part.shape[0]):
+                value = np.rint(part[k]) if quantized else part[k]
+                if bounded:
+                    peak = abs(value) if negative_test else value
+                    hits += peak > bound_t
+                    value = -bound_t if value < -bound_t else value
+                    value = bound_t if value > bound_t else value
+                part[k] = value * scale
+            if test_bound and hits > 0:
+                fail[r] = True
+                any_fail = True
+            r += 1
     return any_fail
 
 

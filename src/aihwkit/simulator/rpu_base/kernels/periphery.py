@@ -1,7 +1,8 @@
-"""Compiled periphery of small CPU products (numba, optional).
+"""Compiled periphery of CPU products (numba, optional).
 
-A managed product of a small tile through torch is about twenty tiny calls (noise
-management, DAC, ADC, output noise, the bound test). :func:`fused_mvm` does the same
+A managed product through torch is about twenty calls (noise management, DAC, ADC,
+output noise, the bound test), each a pass over the inputs or outputs; on a small tile
+their fixed cost decides, on a large one their passes. :func:`fused_mvm` does the same
 stages compiled:
 
 1. noise management ``s = max_j |x_j|`` (or ``max_j x_j``, or a constant; capped at
@@ -16,11 +17,15 @@ Rows that saturate are recomputed with halved inputs (iterative bound management
 the torch periphery does. Products up to :data:`SMALL_PRODUCT` multiply-adds run every
 pass in one compiled call with its own vectorised product (equal to torch's up to the
 rounding of reordered sums); larger ones run stages 1 and 3 compiled around torch's
-product, and give the torch periphery's values exactly without noise. Random draws come
-from streams seeded from the tile's generator (none for deterministic settings).
+product (stage 3 as one vectorised pass that draws the float32 output noise itself), and
+give the torch periphery's values exactly without noise. The first pass's stage 1 of a
+DAC without random draws is shared by the tiles reading the same input inside a
+:class:`~aihwkit.simulator.rpu_base.shared_inputs.SharedInputStages` block (the tiles of
+one tile-array input split). Random draws come from streams seeded from the tile's
+generator (none for deterministic settings).
 """
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -31,6 +36,7 @@ from aihwkit.simulator.parameters.enums import (
     AnalogMVType, BoundManagementType, NoiseManagementType, WeightNoiseType)
 from aihwkit.simulator.rpu_base.kernels.elementwise import add_normal_
 from aihwkit.simulator.rpu_base.kernels.fused import LIKE, as_array
+from aihwkit.simulator.rpu_base.shared_inputs import keep_stage, shared_stage
 
 _NM_KINDS = {NoiseManagementType.NONE: 0, NoiseManagementType.ABS_MAX: 1,
              NoiseManagementType.MAX: 2, NoiseManagementType.CONSTANT: 3}
@@ -77,37 +83,90 @@ def _seed(manager: Any, needed: bool) -> int:
     return manager.rng.stream_seed() if needed else 0
 
 
-def _one_pass(manager: Any, weights: Tensor, x: np.ndarray, reduction: float
-              ) -> Any:
-    """``(y, fail, any_fail)`` of one pass over the rows ``x`` with input reduction
-    ``reduction``: the two compiled stages around torch's product."""
+Stage = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _input_stage(manager: Any, x: np.ndarray, reduction: float) -> Stage:
+    """``(u, divisor, multiplier, w_std)`` of the rows ``x`` with input reduction
+    ``reduction``: noise management and DAC (the first compiled stage)."""
     rows = x.shape[0]
-    kernels = _compiled()
     cfg = manager.cfg
-    kind = _NM_KINDS[cfg.noise_management]
     u = np.empty_like(x)
     divisor = np.empty(rows, x.dtype)
     multiplier = np.empty(rows, x.dtype)
     w_std = np.empty(rows, np.float64)
-    kernels.prepare(x, u, divisor, multiplier, w_std, kind, cfg.nm_thres,
-                    cfg.is_backward or cfg.inp_noise <= 0, cfg.inp_step, cfg.inp_inv_step,
-                    cfg.inp_sto_round, cfg.inp_bound, cfg.inp_noise, cfg.w_noise, reduction,
-                    _seed(manager, cfg.inp_sto_round or cfg.inp_noise > 0))
+    _compiled().prepare(x, u, divisor, multiplier, w_std, _NM_KINDS[cfg.noise_management],
+                        cfg.nm_thres, cfg.is_backward or cfg.inp_noise <= 0, cfg.inp_step,
+                        cfg.inp_inv_step, cfg.inp_sto_round, cfg.inp_bound, cfg.inp_noise,
+                        cfg.w_noise, reduction,
+                        _seed(manager, cfg.inp_sto_round or cfg.inp_noise > 0))
+    return u, divisor, multiplier, w_std
+
+
+def _stage_key(manager: Any, dtype: torch.dtype) -> Optional[Tuple[Any, ...]]:
+    """The settings the first pass's input stage depends on, or ``None`` where it draws
+    random numbers (then it is never shared)."""
+    cfg = manager.cfg
+    cached = getattr(manager, "_cache_stage_key", None)
+    if cached is None or cached[0] is not cfg:
+        key = None
+        if not (cfg.inp_sto_round or cfg.inp_noise > 0):
+            key = (_NM_KINDS[cfg.noise_management], cfg.nm_thres, cfg.is_backward,
+                   cfg.inp_step, cfg.inp_inv_step, cfg.inp_bound, cfg.w_noise)
+        cached = manager._cache_stage_key = (cfg, key)   # pylint: disable=protected-access
+    return None if cached[1] is None else cached[1] + (dtype,)
+
+
+def _first_stage(manager: Any, x: Tensor) -> Stage:
+    """The input stage of the first pass over ``x``, shared with the other tiles that
+    read the same tensor inside a :class:`SharedInputStages` block."""
+    key = _stage_key(manager, x.dtype)
+    if key is None:
+        return _input_stage(manager, as_array(x), 1.0)
+    stage = shared_stage(x, key)
+    if stage is None:
+        stage = _input_stage(manager, as_array(x), 1.0)
+        keep_stage(x, key, stage)
+    return stage
+
+
+def _one_pass(manager: Any, weights: Tensor, stage: Stage, reduction: float) -> Any:
+    """``(y, fail, any_fail)`` of one pass with input reduction ``reduction`` over the
+    rows of the input stage ``stage``: torch's product, then the compiled ADC stage
+    (:func:`adc_stage` where it covers the settings, else :func:`finalize`)."""
+    u, _, multiplier, w_std = stage
+    rows = u.shape[0]
+    kernels = _compiled()
+    cfg = manager.cfg
+    kind = _NM_KINDS[cfg.noise_management]
     out = torch.nn.functional.linear(torch.from_numpy(u), weights)
     quantized = cfg.out_step > 0
     unit = cfg.out_step if quantized else 1.0
     bound = cfg.out_bound_levels if quantized else cfg.out_bound
+    out_inv = cfg.out_inv_step if quantized else 1.0
+    gain = unit * reduction * cfg.out_scale
     out_noise = cfg.out_noise
+    fail = np.zeros(rows, np.bool_)
+    if cfg.w_noise <= 0 and not (quantized and cfg.out_sto_round):
+        seed = 0
+        noise = out_noise * out_inv
+        if out_noise > 0:
+            seed = manager.rng.stream_seed()
+            if out.dtype != torch.float32:   # float64 normals by the ziggurat first
+                add_normal_(out, out_noise, seed)
+                noise = 0.0
+        any_fail = kernels.adc_stage(out.numpy(), fail, multiplier, kind > 0, noise, out_inv,
+                                     quantized, bound, cfg.bm_on, cfg.bm_test_negative_bound,
+                                     gain, seed)
+        return out, fail, any_fail
     if out_noise > 0 and cfg.w_noise <= 0 and out.dtype == torch.float32:
         # the output noise v + sigma xi first, by the vectorised float32 normals (the
         # same distribution as the per-entry draws of the finalize stage)
         add_normal_(out, out_noise, manager.rng.stream_seed())
         out_noise = 0.0
-    fail = np.zeros(rows, np.bool_)
     any_fail = kernels.finalize(
-        out.numpy(), fail, multiplier, w_std, cfg.w_noise, out_noise,
-        cfg.out_inv_step if quantized else 1.0, quantized, cfg.out_sto_round, bound,
-        cfg.bm_on, cfg.bm_test_negative_bound, unit * reduction * cfg.out_scale, kind > 0,
+        out.numpy(), fail, multiplier, w_std, cfg.w_noise, out_noise, out_inv, quantized,
+        cfg.out_sto_round, bound, cfg.bm_on, cfg.bm_test_negative_bound, gain, kind > 0,
         _seed(manager, cfg.w_noise > 0 or out_noise > 0
               or (quantized and cfg.out_sto_round)))
     return out, fail, any_fail
@@ -185,10 +244,10 @@ def fused_mvm(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
     if x.shape[0] * manager.out_size * manager.in_size <= SMALL_PRODUCT \
             and weights.is_cpu and weights.dtype == x.dtype:
         return _small_managed(manager, weights, x)
-    values = as_array(x)
-    out, fail, any_fail = _one_pass(manager, weights, values, 1.0)
+    out, fail, any_fail = _one_pass(manager, weights, _first_stage(manager, x), 1.0)
     if not any_fail:
         return out
+    values = as_array(x)
     rows = np.arange(values.shape[0])
     reduction = 1.0
     while not cfg.bm_limit_reached(reduction):
@@ -198,6 +257,7 @@ def fused_mvm(manager: Any, weights: Tensor, x: Tensor) -> Tensor:
         rows = rows[failed]
         values = values[failed]
         reduction *= 2.0
-        part, fail, _ = _one_pass(manager, weights, values, reduction)
+        part, fail, _ = _one_pass(manager, weights, _input_stage(manager, values, reduction),
+                                  reduction)
         out[torch.from_numpy(rows)] = part
     return out
