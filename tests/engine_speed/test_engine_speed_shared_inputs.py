@@ -11,6 +11,7 @@ import torch
 from aihwkit.nn import AnalogLinear
 from aihwkit.simulator.configs import InferenceRPUConfig
 from aihwkit.simulator.parameters.io import IOParameters
+from aihwkit.simulator.rpu_base import periphery as torch_periphery
 from aihwkit.simulator.rpu_base.kernels import fused, periphery
 from aihwkit.simulator.rpu_base.periphery import IOManager
 from aihwkit.simulator.rpu_base.rng import TileRNG
@@ -39,15 +40,35 @@ def test_a_block_keeps_stages_for_the_very_tensor_until_it_ends():
     assert shared_stage(x, "key") is None
 
 
-def _counting(monkeypatch):
+def _counting(monkeypatch, compiled=True):
+    """Records the input stages computed: ``(rows, reduction)`` of each compiled stage;
+    for the torch periphery ``(rows, 1.0)`` for each first pass's noise management and
+    ``(rows, r)`` for each retry with reduction ``r > 1``."""
     calls = []
-    original = periphery._input_stage
+    if compiled:
+        original = periphery._input_stage
 
-    def counted(manager, x, reduction):
-        calls.append((x.shape[0], reduction))
-        return original(manager, x, reduction)
+        def counted(manager, x, reduction):
+            calls.append((x.shape[0], reduction))
+            return original(manager, x, reduction)
 
-    monkeypatch.setattr(periphery, "_input_stage", counted)
+        monkeypatch.setattr(periphery, "_input_stage", counted)
+    else:
+        original_scale = torch_periphery.noise_management_scale
+
+        def counted_scale(cfg, x, state):
+            calls.append((x.shape[0], 1.0))
+            return original_scale(cfg, x, state)
+
+        original_pass = torch_periphery.IOManager._one_pass
+
+        def counted_pass(manager, view, x, scale, reduction, u=None):
+            if reduction > 1.0:
+                calls.append((x.shape[0], reduction))
+            return original_pass(manager, view, x, scale, reduction, u)
+
+        monkeypatch.setattr(torch_periphery, "noise_management_scale", counted_scale)
+        monkeypatch.setattr(torch_periphery.IOManager, "_one_pass", counted_pass)
     return calls
 
 
@@ -60,23 +81,27 @@ def _layer(seed=0):
     return AnalogLinear(100, 70, bias=True, rpu_config=config)
 
 
-@needs_numba
+@pytest.mark.parametrize("compiled", [pytest.param(True, marks=needs_numba), False])
 @pytest.mark.parametrize("grad", [False, True])
-def test_tile_array_prepares_each_input_split_once(grad, monkeypatch):
+def test_tile_array_prepares_each_input_split_once(grad, compiled, monkeypatch):
     """A 3 x 3 grid: 3 first-pass input stages instead of 9, and bit for bit the outputs
-    of the tiles preparing their inputs themselves (same noise draws). The tiles are
-    small: the staged pass of larger products is forced."""
-    monkeypatch.setattr(periphery, "SMALL_PRODUCT", 0)
+    of the tiles preparing their inputs themselves (same noise draws); the compiled
+    periphery (its staged pass of larger products forced for these small tiles) and the
+    torch periphery."""
+    if compiled:
+        monkeypatch.setattr(periphery, "SMALL_PRODUCT", 0)
+    else:
+        monkeypatch.setattr(fused, "available", lambda: False)
     layer = _layer()
     layer.eval()
     twin = copy.deepcopy(layer)
     x = torch.randn(16, 100) * 2
-    calls = _counting(monkeypatch)
+    calls = _counting(monkeypatch, compiled)
     with torch.set_grad_enabled(grad):
         shared = layer(x)
     first = [call for call in calls if call[1] == 1.0]
     assert len(first) == 3
-    assert len(calls) > 3                     # retries of saturated rows
+    assert len(calls) > 3                     # rows saturated: bound management retried
     calls.clear()
     monkeypatch.setattr(array_module, "SharedInputStages", contextlib.nullcontext)
     with torch.set_grad_enabled(grad):
@@ -90,9 +115,12 @@ def _manager(io, seed):
                      rng=TileRNG(CPU, seed))
 
 
-@needs_numba
-def test_other_settings_changed_inputs_and_random_dacs_prepare_again(monkeypatch):
-    monkeypatch.setattr(periphery, "SMALL_PRODUCT", 0)    # the staged pass at this size
+@pytest.mark.parametrize("compiled", [pytest.param(True, marks=needs_numba), False])
+def test_other_settings_changed_inputs_and_random_dacs_prepare_again(compiled, monkeypatch):
+    if compiled:
+        monkeypatch.setattr(periphery, "SMALL_PRODUCT", 0)   # the staged pass at this size
+    else:
+        monkeypatch.setattr(fused, "available", lambda: False)
     gen = torch.Generator().manual_seed(3)
     weights = torch.rand(6, 10, generator=gen) - 0.5
     x = torch.rand(5, 10, generator=gen) - 0.5
@@ -101,7 +129,7 @@ def test_other_settings_changed_inputs_and_random_dacs_prepare_again(monkeypatch
     expected_fine = _manager(fine, 1).mvm(weights, x)
     doubled = x * 2
     expected_doubled = _manager(coarse, 1).mvm(weights, doubled)
-    calls = _counting(monkeypatch)
+    calls = _counting(monkeypatch, compiled)
     with SharedInputStages():
         _manager(coarse, 1).mvm(weights, x)
         assert torch.equal(_manager(fine, 1).mvm(weights, x), expected_fine)

@@ -243,9 +243,9 @@ def test_only_saturated_rows_are_recomputed():
     sizes = []
     original = mgr._one_pass
 
-    def spy(view, rows, scale, reduction):
+    def spy(view, rows, scale, reduction, u=None):
         sizes.append((rows.shape[0], reduction))
-        return original(view, rows, scale, reduction)
+        return original(view, rows, scale, reduction, u)
 
     mgr._one_pass = spy
     with kernels.reference_update():        # the torch periphery

@@ -34,6 +34,7 @@ from aihwkit.simulator.rpu_base.periphery_lines import PARAMETER_NAMES, LinePara
 from aihwkit.simulator.rpu_base.periphery_management import (
     RunningAbsMax, noise_management_scale, np_sum_scale)
 from aihwkit.simulator.rpu_base.rng import TileRNG
+from aihwkit.simulator.rpu_base.shared_inputs import keep_stage, shared_stage
 
 __all__ = ["IOManager", "RunningAbsMax", "PARAMETER_NAMES", "RowScale"]
 
@@ -159,32 +160,69 @@ class IOManager(EngineBase):
         if batch == 0:
             return x.new_zeros(0, self.out_size)
         view = CrossbarView(weights, self.lines.w_asymmetry)
+        key = self._stage_key(x)
+        if key is not None:
+            stage = shared_stage(x, key)
+            if stage is not None:   # another tile's first pass over this very input
+                return self._bound_managed(view, x, stage[0], stage[1])
+        scale = self._row_scale(x)
+        return self._bound_managed(view, x, scale, None, key)
+
+    def _row_scale(self, x: torch.Tensor) -> Optional[RowScale]:
+        """The noise-management scales of the rows ``x`` (``None``: no management)."""
+        cfg = self.cfg
         scale = noise_management_scale(cfg, x, self.nm_state)
         if scale is None:
-            return self._bound_managed(view, x, None)
+            return None
         # Rows with s <= 0 (all-zero inputs) are exact zeros (forward only without input
         # noise); other such rows run unscaled. The zero rows are computed like the others
         # and scaled back by 0, which needs no read-back of the mask.
         positive = scale > 0
         divisor = torch.where(positive, scale, 1.0)
         if not self._zero_shortcut():
-            return self._bound_managed(view, x, RowScale(divisor, divisor))
+            return RowScale(divisor, divisor)
         if cfg.noise_management == NoiseManagementType.MAX:
             multiplier = torch.where(positive, scale, 0.0)
         else:  # the other scales are >= 0: s itself is 0 exactly on the zero rows
             multiplier = scale
-        return self._bound_managed(view, x, RowScale(divisor, multiplier))
+        return RowScale(divisor, multiplier)
+
+    def _stage_key(self, x: torch.Tensor) -> Optional[Tuple[Any, ...]]:
+        """The settings the first pass's scales and DAC inputs depend on, or ``None``
+        where they are not shared (random DAC draws, a running noise-management state,
+        or pos/neg passes that clip the DAC inputs in place)."""
+        cfg = self.cfg
+        cached = getattr(self, "_cache_stage_key", None)
+        if cached is None or cached[0] is not cfg:
+            key = None
+            if not (cfg.inp_sto_round or cfg.inp_noise > 0
+                    or cfg.noise_management == NoiseManagementType.AVERAGE_ABS_MAX
+                    or cfg.mv_type != AnalogMVType.ONE_PASS):
+                key = ("torch", cfg.noise_management, cfg.nm_thres, cfg.is_backward,
+                       cfg.inp_step, cfg.inp_inv_step, cfg.inp_bound, cfg.inp_asymmetry,
+                       cfg.out_bound, cfg.max_bm_res)
+            cached = self._cache_stage_key = (cfg, key)
+        return None if cached[1] is None else cached[1] + (x.dtype,)
 
     def _zero_shortcut(self) -> bool:
         """Whether rows with noise-management scale ``s <= 0`` give exact zeros."""
         return self.cfg.is_backward or self.cfg.inp_noise <= 0
 
     def _bound_managed(self, view: CrossbarView, x: torch.Tensor,
-                       scale: Optional[RowScale]) -> torch.Tensor:
-        """Passes of §1.4 step 3: retry the saturated rows with halved inputs."""
+                       scale: Optional[RowScale], first: Optional[torch.Tensor] = None,
+                       key: Optional[Tuple[Any, ...]] = None) -> torch.Tensor:
+        """Passes of bound management: retry the saturated rows with halved inputs.
+
+        ``first``: the DAC inputs of the first pass when known (shared), else computed;
+        with ``key`` they are kept with ``scale`` for the other readers of ``x``."""
         cfg = self.cfg
         reduction = 1.0
-        out, fail = self._one_pass(view, x, scale, reduction)
+        if first is None:
+            first = prepare_input(cfg, x, None if scale is None else scale.divisor.reciprocal(),
+                                  self.rng)
+            if key is not None:
+                keep_stage(x, key, (scale, first))
+        out, fail = self._one_pass(view, x, scale, reduction, first)
         if fail is None:
             return out
         rows = None  # indices (into x) of the rows still being managed; None: all
@@ -220,19 +258,22 @@ class IOManager(EngineBase):
         return RowScale(divisor, torch.where(scale.multiplier == 0, 0.0, divisor))
 
     def _one_pass(self, view: CrossbarView, x: torch.Tensor, scale: Optional[RowScale],
-                  reduction: float) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+                  reduction: float, u: Optional[torch.Tensor] = None
+                  ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """One pass with ``c = (1/s)/r``: returns outputs in real units and the rows
-        that saturated (``None`` when bound management is off)."""
+        that saturated (``None`` when bound management is off). ``u``: the pass's DAC
+        inputs when already computed (read only)."""
         cfg = self.cfg
-        factor: Optional[torch.Tensor] = None
-        if scale is not None:
-            factor = scale.divisor.reciprocal()
-            if reduction != 1.0:
-                factor.div_(reduction)
-        elif reduction != 1.0:
-            factor = torch.full((x.shape[0], 1), 1.0 / reduction, device=x.device,
-                                dtype=x.dtype)
-        u = prepare_input(cfg, x, factor, self.rng)
+        if u is None:
+            factor: Optional[torch.Tensor] = None
+            if scale is not None:
+                factor = scale.divisor.reciprocal()
+                if reduction != 1.0:
+                    factor.div_(reduction)
+            elif reduction != 1.0:
+                factor = torch.full((x.shape[0], 1), 1.0 / reduction, device=x.device,
+                                    dtype=x.dtype)
+            u = prepare_input(cfg, x, factor, self.rng)
         test = cfg.bm_on
         if cfg.mv_type == AnalogMVType.ONE_PASS:
             out, fail, unit = finalize_output(cfg, self.lines,
