@@ -95,25 +95,27 @@ def grid_forward(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
     splits, partial sums of the input splits added in digital.
 
     The tiles of one input split share its noise management and DAC where their
-    settings allow (:class:`SharedInputStages`): the same values, computed once.
+    settings allow (one :class:`SharedInputStages` block per input split): the same
+    values, computed once.
 
     Shape: ``parts[i]`` ``[..., width_i]``; returns ``[..., sum_j height_j]``.
     """
-    with SharedInputStages():
-        return _grid_forward(grid, parts)
-
-
-def _grid_forward(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
-    """:func:`grid_forward` inside its block."""
     if not torch.is_grad_enabled() and len(grid) > 1:
         return _summed_in_place(grid, parts)
-    partials = [row[0](part) if len(row) == 1 else torch.cat([tile(part) for tile in row],
-                                                               dim=-1)
-                for part, row in zip(parts, grid)]
+    partials = [_split_outputs(row, part) for part, row in zip(parts, grid)]
+    partials = [outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1) for outs in partials]
     result = partials[0]
     for partial in partials[1:]:
         result = result + partial
     return result
+
+
+def _split_outputs(row: Sequence[Any], part: Tensor) -> List[Tensor]:
+    """The outputs of the tiles ``row`` of one input split for its input ``part``, inside
+    one :class:`SharedInputStages` block (what the tiles share is dropped after the
+    split, so that at most one split's prepared inputs are kept)."""
+    with SharedInputStages():
+        return [tile(part) for tile in row]
 
 
 def _summed_in_place(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
@@ -123,7 +125,7 @@ def _summed_in_place(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
     temporaries of the partial sums)."""
     splits = iter(zip(parts, grid))
     part, row = next(splits)
-    first = [tile(part) for tile in row]
+    first = _split_outputs(row, part)
     columns, start = [], 0
     for out in first:
         columns.append(slice(start, start + out.shape[-1]))
@@ -133,8 +135,9 @@ def _summed_in_place(grid: TileGrid, parts: Iterable[Tensor]) -> Tensor:
         result[..., column].copy_(out)
     del first
     for part, row in splits:
-        for tile, column in zip(row, columns):
-            result[..., column].add_(tile(part))
+        with SharedInputStages():
+            for tile, column in zip(row, columns):
+                result[..., column].add_(tile(part))
     return result
 
 
