@@ -15,6 +15,7 @@ from aihwkit.simulator.rpu_base import periphery as torch_periphery
 from aihwkit.simulator.rpu_base.kernels import fused, periphery
 from aihwkit.simulator.rpu_base.periphery import IOManager
 from aihwkit.simulator.rpu_base.rng import TileRNG
+from aihwkit.simulator.rpu_base import shared_inputs
 from aihwkit.simulator.rpu_base.shared_inputs import (
     SharedInputStages, keep_stage, shared_stage)
 from aihwkit.simulator.tiles import array as array_module
@@ -97,8 +98,20 @@ def test_tile_array_prepares_each_input_split_once(grad, compiled, monkeypatch):
     twin = copy.deepcopy(layer)
     x = torch.randn(16, 100) * 2
     calls = _counting(monkeypatch, compiled)
+    kept = []
+    original_keep = shared_inputs.keep_stage
+
+    def counted_keep(tensor, key, stage):
+        entries = shared_inputs._KEPT.entries          # those before this one
+        kept.append(None if entries is None else len(entries))
+        original_keep(tensor, key, stage)
+
+    monkeypatch.setattr(periphery if compiled else torch_periphery, "keep_stage",
+                        counted_keep)
     with torch.set_grad_enabled(grad):
         shared = layer(x)
+    assert kept == [0, 0, 0]                  # one block per split: the last one dropped
+    assert shared_inputs._KEPT.entries is None
     first = [call for call in calls if call[1] == 1.0]
     assert len(first) == 3
     assert len(calls) > 3                     # rows saturated: bound management retried
