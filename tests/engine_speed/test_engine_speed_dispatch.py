@@ -9,6 +9,7 @@ the paired differences (same device-to-device state, independent noise) must hav
 zero and equal second moments within 4 standard errors.
 """
 
+import importlib
 import math
 
 import pytest
@@ -194,11 +195,22 @@ def test_scan_and_sequential_affine_recursions_agree(name, monkeypatch):
     assert paired_agree(scan_noisy, sequential_noisy, scan_exact)
 
 
-@pytest.mark.parametrize("std", [0.0, 0.3])
-def test_very_steep_slopes_stay_finite(std):
+@pytest.mark.parametrize("std, train", [(0.0, 1), (0.3, 1), (0.0, 3)])
+def test_very_steep_slopes_stay_finite(std, train, monkeypatch):
     """A crosspoint whose lower bound is almost 0 has a down slope a = -dw/|b-| of about
-    -140: the composed factor (1 + a)^k of 30 pulses overflows float32. The clamped-map
-    kernels must still give the reference's value (noise-free) and finite weights."""
+    -140: the composed factor (1 + a)^k of 30 pulses overflows float32, that of all the
+    batch's pulses (up to 270, or 810 with trains of up to 90) float64. The clamped-map
+    kernels compose the pulse maps in segments and must still give the reference's value
+    (noise-free) and finite weights, without falling back to pulse-by-pulse steps."""
+    checked = importlib.import_module("aihwkit.simulator.rpu_base.kernels.affine_checked")
+    fallback = []
+    one_by_one = checked.exact_pulses
+
+    def counted(*args, **kwargs):
+        fallback.append(1)
+        return one_by_one(*args, **kwargs)
+
+    monkeypatch.setattr(checked, "exact_pulses", counted)
     config = SoftBoundsDevice(dw_min=0.001, w_max=0.25, w_min=-0.3, dw_min_dtod=0.0,
                               up_down_dtod=0.0, w_max_dtod=0.0, w_min_dtod=0.0,
                               dw_min_std=std)
@@ -214,7 +226,7 @@ def test_very_steep_slopes_stay_finite(std):
         engine.set_weights(torch.zeros(ROWS, COLS))
         gen = torch.Generator().manual_seed(4)
         d_factor = torch.randint(-30, 31, (9, ROWS), generator=gen).float()
-        x_factor = torch.ones(9, COLS)
+        x_factor = torch.full((9, COLS), float(train))
         trains = PulseCounts(9, ROWS, COLS, d_factor=d_factor, x_factor=x_factor)
         with kernels.reference_update(reference):
             kernel = kernels.choose_kernel(engine, trains)
@@ -222,6 +234,7 @@ def test_very_steep_slopes_stay_finite(std):
             kernel(engine, trains)
         results.append(engine.get_weights().clone())
     fast, exact = results
+    assert not fallback
     assert bool(torch.isfinite(fast).all())
     if std == 0.0:
         assert torch.allclose(fast, exact, atol=1e-6)

@@ -131,15 +131,18 @@ def affine_checked(engine: Any, counts: Any, state: Tensor, params: AffineParams
 
 
 _FACTOR_CAP = 1e9
+# pulses per composed segment: 30 capped factors multiply to at most 1e270 (finite)
+_SEGMENT = 30
 
 
 def _steep_rows(engine: Any, counts: Any, start: Tensor, n: Tensor,
                 params: AffineParams) -> Tensor:
     """Crosspoints marked ``exact`` (slopes ``a <= -1``: a pulse jumps past its fixed
     point) through one clamped map per pulse. The composed factors ``prod (1 + a)`` grow
-    like ``|1 + a|^k``, so the maps are composed in float64 with capped factors; a
-    crosspoint whose composition still overflows (very long trains) gets its pulses one
-    at a time."""
+    like ``|1 + a|^k``, so the maps are composed in float64 with capped factors, in
+    segments of at most :data:`_SEGMENT` pulses applied one after the other (their
+    compositions stay finite); a crosspoint whose result is still not finite gets its
+    pulses one at a time."""
     bounds = counts.bounds if counts.bounds is not None else \
         [int(v) for v in n.abs().amax(1).tolist()]
     wide = params.apply(Tensor.double)
@@ -152,7 +155,10 @@ def _steep_rows(engine: Any, counts: Any, start: Tensor, n: Tensor,
     capped = factor.clamp(-_FACTOR_CAP, _FACTOR_CAP)
     offset = torch.where(capped != factor, offset * (1 - capped) / (1 - factor), offset)
     factor = capped
-    result = _apply_maps(start.double(), factor, offset, wide.lo, wide.hi)
+    result = start.double()
+    for first in range(0, factor.shape[0], _SEGMENT):
+        result = _apply_maps(result, factor[first:first + _SEGMENT],
+                             offset[first:first + _SEGMENT], wide.lo, wide.hi)
     broken = ~torch.isfinite(result)
     if bool(broken.any()):
         cols = broken.nonzero().squeeze(1)
