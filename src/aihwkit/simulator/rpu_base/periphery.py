@@ -160,8 +160,9 @@ class IOManager(EngineBase):
         if batch == 0:
             return x.new_zeros(0, self.out_size)
         view = CrossbarView(weights, self.lines.w_asymmetry)
-        key = self._stage_key(x)
+        key = self.input_stage_key(x.dtype)
         if key is not None:
+            key += ("torch periphery",)    # the stage as this periphery keeps it
             stage = shared_stage(x, key)
             if stage is not None:   # another tile's first pass over this very input
                 return self._bound_managed(view, x, stage[0], stage[1])
@@ -187,10 +188,12 @@ class IOManager(EngineBase):
             multiplier = scale
         return RowScale(divisor, multiplier)
 
-    def _stage_key(self, x: torch.Tensor) -> Optional[Tuple[Any, ...]]:
-        """The settings the first pass's scales and DAC inputs depend on, or ``None``
-        where they are not shared (random DAC draws, a running noise-management state,
-        or pos/neg passes that clip the DAC inputs in place)."""
+    def input_stage_key(self, dtype: torch.dtype) -> Optional[Tuple[Any, ...]]:
+        """The settings the first pass's noise-management scales and DAC inputs (and the
+        additive read-noise std derived from them) depend on, for sharing them among
+        managers that read the same input (:mod:`~.shared_inputs`); ``None`` where they
+        are not shared: random DAC draws, a running noise-management state, or pos/neg
+        passes that clip the DAC inputs in place."""
         cfg = self.cfg
         cached = getattr(self, "_cache_stage_key", None)
         if cached is None or cached[0] is not cfg:
@@ -198,11 +201,11 @@ class IOManager(EngineBase):
             if not (cfg.inp_sto_round or cfg.inp_noise > 0
                     or cfg.noise_management == NoiseManagementType.AVERAGE_ABS_MAX
                     or cfg.mv_type != AnalogMVType.ONE_PASS):
-                key = ("torch", cfg.noise_management, cfg.nm_thres, cfg.is_backward,
-                       cfg.inp_step, cfg.inp_inv_step, cfg.inp_bound, cfg.inp_asymmetry,
-                       cfg.out_bound, cfg.max_bm_res)
+                key = (cfg.noise_management, cfg.nm_thres, cfg.is_backward, cfg.inp_step,
+                       cfg.inp_inv_step, cfg.inp_bound, cfg.inp_asymmetry, cfg.out_bound,
+                       cfg.max_bm_res, cfg.w_noise)
             cached = self._cache_stage_key = (cfg, key)
-        return None if cached[1] is None else cached[1] + (x.dtype,)
+        return None if cached[1] is None else cached[1] + (dtype,)
 
     def _zero_shortcut(self) -> bool:
         """Whether rows with noise-management scale ``s <= 0`` give exact zeros."""
@@ -218,8 +221,7 @@ class IOManager(EngineBase):
         cfg = self.cfg
         reduction = 1.0
         if first is None:
-            first = prepare_input(cfg, x, None if scale is None else scale.divisor.reciprocal(),
-                                  self.rng)
+            first = self._dac_inputs(x, scale, reduction)
             if key is not None:
                 keep_stage(x, key, (scale, first))
         out, fail = self._one_pass(view, x, scale, reduction, first)
@@ -257,6 +259,19 @@ class IOManager(EngineBase):
             return RowScale(divisor, divisor)
         return RowScale(divisor, torch.where(scale.multiplier == 0, 0.0, divisor))
 
+    def _dac_inputs(self, x: torch.Tensor, scale: Optional[RowScale],
+                    reduction: float) -> torch.Tensor:
+        """DAC inputs of the rows ``x`` for a pass with factor ``c = (1/s)/r``."""
+        factor: Optional[torch.Tensor] = None
+        if scale is not None:
+            factor = scale.divisor.reciprocal()
+            if reduction != 1.0:
+                factor.div_(reduction)
+        elif reduction != 1.0:
+            factor = torch.full((x.shape[0], 1), 1.0 / reduction, device=x.device,
+                                dtype=x.dtype)
+        return prepare_input(self.cfg, x, factor, self.rng)
+
     def _one_pass(self, view: CrossbarView, x: torch.Tensor, scale: Optional[RowScale],
                   reduction: float, u: Optional[torch.Tensor] = None
                   ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
@@ -265,15 +280,7 @@ class IOManager(EngineBase):
         inputs when already computed (read only)."""
         cfg = self.cfg
         if u is None:
-            factor: Optional[torch.Tensor] = None
-            if scale is not None:
-                factor = scale.divisor.reciprocal()
-                if reduction != 1.0:
-                    factor.div_(reduction)
-            elif reduction != 1.0:
-                factor = torch.full((x.shape[0], 1), 1.0 / reduction, device=x.device,
-                                    dtype=x.dtype)
-            u = prepare_input(cfg, x, factor, self.rng)
+            u = self._dac_inputs(x, scale, reduction)
         test = cfg.bm_on
         if cfg.mv_type == AnalogMVType.ONE_PASS:
             out, fail, unit = finalize_output(cfg, self.lines,

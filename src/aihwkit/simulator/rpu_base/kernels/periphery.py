@@ -25,7 +25,7 @@ one tile-array input split). Random draws come from streams seeded from the tile
 generator (none for deterministic settings).
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 import numpy as np
 import torch
@@ -103,26 +103,13 @@ def _input_stage(manager: Any, x: np.ndarray, reduction: float) -> Stage:
     return u, divisor, multiplier, w_std
 
 
-def _stage_key(manager: Any, dtype: torch.dtype) -> Optional[Tuple[Any, ...]]:
-    """The settings the first pass's input stage depends on, or ``None`` where it draws
-    random numbers (then it is never shared)."""
-    cfg = manager.cfg
-    cached = getattr(manager, "_cache_stage_key", None)
-    if cached is None or cached[0] is not cfg:
-        key = None
-        if not (cfg.inp_sto_round or cfg.inp_noise > 0):
-            key = (_NM_KINDS[cfg.noise_management], cfg.nm_thres, cfg.is_backward,
-                   cfg.inp_step, cfg.inp_inv_step, cfg.inp_bound, cfg.w_noise)
-        cached = manager._cache_stage_key = (cfg, key)   # pylint: disable=protected-access
-    return None if cached[1] is None else cached[1] + (dtype,)
-
-
 def _first_stage(manager: Any, x: Tensor) -> Stage:
     """The input stage of the first pass over ``x``, shared with the other tiles that
     read the same tensor inside a :class:`SharedInputStages` block."""
-    key = _stage_key(manager, x.dtype)
+    key = manager.input_stage_key(x.dtype)
     if key is None:
         return _input_stage(manager, as_array(x), 1.0)
+    key += ("compiled periphery",)    # the stage as this periphery keeps it
     stage = shared_stage(x, key)
     if stage is None:
         stage = _input_stage(manager, as_array(x), 1.0)
