@@ -202,6 +202,38 @@ def test_std_matches_torch(dtype, offset):
     assert math.isnan(elementwise.std(spoiled[:, 5:20]))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", [1, 15, 4099, 1 << 18])
+def test_abs_max_matches_torch(dtype, size):
+    gen = torch.Generator().manual_seed(size)
+    values = torch.randn(size, generator=gen, dtype=dtype)   # |v| < 7.5
+    assert elementwise.abs_max(values) == float(values.abs().max())
+    values[size // 2] = -7.5      # the largest magnitude negative
+    assert elementwise.abs_max(values) == 7.5
+    values[size - 1] = -math.inf
+    assert elementwise.abs_max(values) == math.inf
+    values[0] = math.nan          # NaN wins over infinity, wherever it lies
+    assert math.isnan(elementwise.abs_max(values))
+    assert elementwise.abs_max(torch.full((size,), -0.0, dtype=dtype)) == 0.0
+    assert elementwise.abs_max(torch.empty(0, dtype=dtype)) == 0.0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_clamp_matches_torch(dtype):
+    gen = torch.Generator().manual_seed(4)
+    values = torch.randn(5001, generator=gen, dtype=dtype)
+    values[:4] = torch.tensor([math.nan, math.inf, -math.inf, 0.3], dtype=dtype)
+    bound = 0.3000000001     # rounds to the values' type first, as torch converts scalars
+    expected = values.clone().clamp_(-bound, bound)
+    found = values.clone()
+    version = found._version
+    assert elementwise.clamp_(found, bound)
+    assert found._version > version
+    assert torch.equal(found[4:], expected[4:]) and torch.equal(found[1:4], expected[1:4])
+    assert math.isnan(float(found[0]))
+    assert not elementwise.clamp_(values[::2], bound)    # not contiguous: left to torch
+
+
 def _hwa_tile(out_noise=0.0, modifier=WeightModifierType.NONE, seed=0):
     config = TorchInferenceRPUConfig()
     config.forward.inp_res = 1 / 254

@@ -317,7 +317,7 @@ def clip_weights(weights: Tensor, clip: object) -> None:
             raise ConfigError(f"WeightClipParameter.type = {kind} is not supported")
         if clip.fixed_value > 0:
             value = min(value, float(clip.fixed_value))
-    if value > 0:
+    if value > 0 and not elementwise.clamp_(weights, value):
         weights.clamp_(-value, value)
 
 

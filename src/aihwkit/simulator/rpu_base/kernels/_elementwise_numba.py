@@ -248,6 +248,46 @@ def masked_at(values_at, mask_at, out_at, count, like):
         out[k] = values[k] if mask[k] else zero
 
 
+_MAGNITUDE = np.uint32(0x7FFFFFFF)
+
+
+@_jit
+def abs_max_at(values_at, count, like):
+    """``max |v|`` of ``count`` values (0 for none; NaN when some value is NaN). float32
+    compares the bit patterns with the sign cleared as unsigned integers: their order is
+    that of the magnitudes, every NaN pattern lies above infinity, and the integer
+    maximum vectorises (a floating point maximum with NaN semantics does not)."""
+    values = numba.carray(_values_at(values_at, like), (count,))
+    if like.itemsize == 4:
+        peak_bits = np.uint32(0)
+        for k in range(count):
+            bits = _bits_of(values[k]) & _MAGNITUDE
+            peak_bits = bits if bits > peak_bits else peak_bits
+        return np.float64(_float_of(peak_bits))
+    peak = 0.0
+    for k in range(count):
+        magnitude = abs(values[k])
+        if not magnitude <= peak:   # larger, or NaN
+            peak = magnitude
+            if magnitude != magnitude:
+                return magnitude
+    return peak
+
+
+@_jit
+def clamp_at(values_at, count, bound, like):
+    """``clamp(v, -bound, bound)`` in place (the bound converted to the values' type
+    first, NaN stays NaN), as ``torch.clamp_``."""
+    values = numba.carray(_values_at(values_at, like), (count,))
+    conv = np.empty(1, like.dtype)
+    conv[0] = bound
+    high = conv[0]
+    for k in range(count):
+        v = values[k]
+        v = -high if v < -high else v
+        values[k] = high if v > high else v
+
+
 @_jit
 def quantize_at(values_at, count, step, bound, like):
     """ADC in place: ``v = v + (step rint(v / step) - v)`` (half to even; ``step <= 0``:

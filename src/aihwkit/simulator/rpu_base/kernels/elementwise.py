@@ -91,13 +91,30 @@ def add_normal_(values: Tensor, scale: float, seed: int) -> None:
 
 
 def abs_max(values: Tensor) -> float:
-    """``max |values|`` (0 for no entries) in one pass, without an ``|values|`` temporary."""
+    """``max |values|`` (0 for no entries, NaN when some entry is NaN) in one pass, without
+    an ``|values|`` temporary: compiled where :func:`applies`, else torch."""
     if values.numel() == 0:
         return 0.0
+    if applies(values):
+        return float(_kernels().abs_max_at(values.data_ptr(), values.numel(),
+                                           LIKE[values.dtype]))
     low, high = torch.aminmax(values)
     if not values.is_cpu:   # one host read
         return float(torch.maximum(low.neg(), high))
-    return max(-float(low), float(high))
+    low, high = float(low), float(high)
+    return low if low != low else max(-low, high)
+
+
+def clamp_(values: Tensor, bound: float) -> bool:
+    """``values.clamp_(-bound, bound)`` in one compiled pass where :func:`applies`
+    (returns ``True``); ``False`` (nothing done) elsewhere. Advances the version counter
+    as the torch operation does."""
+    if not applies(values):
+        return False
+    _kernels().clamp_at(values.data_ptr(), values.numel(), float(bound), LIKE[values.dtype])
+    if _increment_version is not None:
+        _increment_version(values)
+    return True
 
 
 def output_stage_(values: Tensor, noise: float, step: float, bound: float,
