@@ -238,3 +238,36 @@ def test_very_steep_slopes_stay_finite(std, train, monkeypatch):
     assert bool(torch.isfinite(fast).all())
     if std == 0.0:
         assert torch.allclose(fast, exact, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["soft_bounds_all_slopes", "soft_bounds_additive"])
+def test_exact_crosspoints_in_one_compiled_call(name, monkeypatch):
+    """The crosspoints of steep slopes that the moment recursion always pulses one at a
+    time take each sample's pulses in one compiled call: noise-free the same values as
+    the torch per-pulse steps, with noise the same distribution (paired test)."""
+    from aihwkit.simulator.rpu_base.kernels import fused, moments
+    if not fused.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(kernels, "SCAN_WORK", 0)     # the sample-by-sample recursion
+    compiled_calls = []
+    compiled = moments.exact_affine_pulses
+
+    def counted(*args):
+        compiled_calls.append(1)
+        return compiled(*args)
+
+    monkeypatch.setattr(moments, "exact_affine_pulses", counted)
+    results = {}
+    for path in ("compiled", "torch"):
+        if path == "torch":
+            monkeypatch.setattr(moments, "crosspoint_maps", lambda engine, params: None)
+        for std in (0.0, 0.3):
+            results[path, std], chosen = run(CASES[name](std), 9, reference=False, calls=6)
+            assert kernels.affine_moment_pulses in chosen
+        if path == "compiled":
+            assert compiled_calls      # the devices have steep crosspoints
+            seen = len(compiled_calls)
+    assert len(compiled_calls) == seen   # none on the torch path
+    assert torch.allclose(results["compiled", 0.0], results["torch", 0.0], atol=1e-12)
+    assert paired_agree(results["compiled", 0.3], results["torch", 0.3],
+                        results["compiled", 0.0])

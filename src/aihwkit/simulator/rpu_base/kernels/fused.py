@@ -360,6 +360,36 @@ def fused_counts_pulses(engine: Any, counts: Any) -> None:
     engine.commit_pulses(state, _touched_mask(engine, touched, state))
 
 
+def crosspoint_maps(engine: Any, params: Any) -> Optional[AffineMaps]:
+    """:class:`AffineMaps` of the crosspoints of the flat pulse parameters ``params`` (a
+    selection of the engine's), for :func:`exact_affine_pulses`; ``None`` where the
+    compiled per-pulse kernel does not apply (no affine maps, numba missing, not CPU
+    float32/float64, or parameters that are not one value per crosspoint)."""
+    if not engine.fused_affine or not available() or _is_compiling():
+        return None
+    parts = (*engine.affine_coefficients(params), params.lo, params.hi)
+    count = params.lo.numel() if isinstance(params.lo, Tensor) else -1
+    if count < 0 or any(not isinstance(part, Tensor) or part.numel() != count
+                        or not part.is_cpu or part.dtype not in LIKE for part in parts):
+        return None
+    return AffineMaps.from_tensors(*parts, engine.affine_mult_noise(), engine.c2c_std)
+
+
+def exact_affine_pulses(engine: Any, maps: AffineMaps, state: Tensor, n: Tensor) -> Tensor:
+    """:func:`~aihwkit.simulator.rpu_base.kernels.reference.exact_pulses` of one sample
+    in one compiled call: ``|n|`` pulses in direction ``sign(n)``, one at a time, each
+    with its own cycle-to-cycle draw (from a stream seeded by the engine's generator) and
+    a clip, on the flat ``state`` ``[R]`` of the crosspoints of ``maps`` (from
+    :func:`crosspoint_maps`). Returns the new values (``state`` is unchanged); noise-free
+    the same values as the torch reference."""
+    result = state.detach().to(engine.dtype).contiguous().clone()
+    counts = n.detach().to(torch.int32).reshape(1, -1).contiguous().numpy()
+    touched = np.empty(result.numel(), dtype=np.bool_)
+    _kernel("counts_update")(counts, result.view(-1).numpy(), maps.table, touched,
+                             maps.sigma, maps.mult_noise, _seed(engine))
+    return result
+
+
 def _pulse_state(engine: Any) -> Tensor:
     """The engine's fresh pulse state as a contiguous tensor (weights set from a strided
     tensor keep its layout; the kernels address the state flat)."""

@@ -21,6 +21,8 @@ from typing import Any, Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
+from aihwkit.simulator.rpu_base.kernels.fused import (
+    AffineMaps, crosspoint_maps, exact_affine_pulses)
 from aihwkit.simulator.rpu_base.kernels.params import AffineParams, PulseParams
 from aihwkit.simulator.rpu_base.kernels.reference import exact_pulses
 
@@ -88,11 +90,13 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: PulseParams,
     # few crosspoints: treat every one as if near a bound and select with a mask, instead
     # of reading back which are (one host read per sample)
     masked = check and engine.c2c_std <= SMALL_NOISE and mean.numel() <= MASKED_ROWS
-    exact_rows = exact_params = None
+    exact_rows = exact_params = exact_maps = None
     if masked and always is not None:
         # crosspoints that always take their pulses one at a time (one size read per call)
         exact_rows = always.nonzero().squeeze(1)
         exact_params = params.select(exact_rows)
+        if exact_rows.numel():   # their pulses in one compiled call per sample
+            exact_maps = crosspoint_maps(engine, exact_params)
     bounds = counts.bounds
     for first, chunk in counts.chunks(index):
         for offset, n in enumerate(chunk.to(mean.dtype)):
@@ -113,7 +117,7 @@ def propagate(engine: Any, counts: Any, state: Tensor, params: PulseParams,
                                                    new_mean, new_var, bound)
                 if exact_rows is not None and exact_rows.numel():
                     _exact_rows(engine, mean, var, n, exact_rows, exact_params, new_mean,
-                                new_var, bound)
+                                new_var, bound, exact_maps)
             elif bool(risky.any()):
                 rows = risky.nonzero().squeeze(1)
                 sub = params.select(rows)
@@ -158,17 +162,22 @@ def _masked_sample(engine: Any, mean: Tensor, var: Tensor, n: Tensor,
 
 def _exact_rows(engine: Any, mean: Tensor, var: Tensor, n: Tensor, rows: Tensor,
                 params: PulseParams, new_mean: Tensor, new_var: Tensor,
-                bound: Optional[int]) -> None:
+                bound: Optional[int], maps: Optional[AffineMaps] = None) -> None:
     """Pulse-by-pulse application of one sample to the crosspoints ``rows`` (with
     ``params`` of those crosspoints), started from a draw of their current moments;
-    ``new_mean``/``new_var`` are updated in place where the sample has pulses."""
+    ``new_mean``/``new_var`` are updated in place where the sample has pulses. With the
+    affine ``maps`` of those crosspoints the pulses run in one compiled call (the same
+    rule; a few torch calls per pulse otherwise)."""
     start = mean[rows]
     if engine.c2c_std > 0:
         start = engine.clip_state(
             start + var[rows].sqrt() * engine.rng.normal(start.shape, start.dtype), params)
     counts = n[rows]
     pulsed = counts != 0
-    result = exact_pulses(engine, start, counts, params, bound)
+    if maps is not None:
+        result = exact_affine_pulses(engine, maps, start, counts)
+    else:
+        result = exact_pulses(engine, start, counts, params, bound)
     new_mean[rows] = torch.where(pulsed, result, new_mean[rows])
     new_var[rows] = torch.where(pulsed, torch.zeros_like(result), new_var[rows])
 
