@@ -9,7 +9,7 @@ devices and dtypes, numba missing, under ``torch.compile``).
 
 Normals come from SplitMix64 streams seeded by one draw from the caller's
 ``torch.Generator`` (reproducible under ``torch.manual_seed``): float32 ones by a
-vectorised Box-Muller transform (about 1.7 ns each on one core, torch's ``randn`` about
+vectorised Box-Muller transform (about 1 ns each on one core, torch's ``randn`` about
 4 ns), float64 ones by the ziggurat.
 """
 
