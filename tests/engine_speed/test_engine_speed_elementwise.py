@@ -229,7 +229,7 @@ def test_clamp_matches_torch(dtype):
     version = found._version
     assert elementwise.clamp_(found, bound)
     assert found._version > version
-    assert torch.equal(found[4:], expected[4:]) and torch.equal(found[1:4], expected[1:4])
+    assert torch.equal(found[1:], expected[1:])
     assert math.isnan(float(found[0]))
     assert not elementwise.clamp_(values[::2], bound)    # not contiguous: left to torch
 
